@@ -1,0 +1,97 @@
+// Package mux is the contract of muxkit: one narrow interface, Multiplexer,
+// over the operating system's readiness APIs — select(2), poll(2) and
+// epoll(7) — and over the deterministic fake in package mux/fake.
+//
+// A Multiplexer watches descriptors for readiness. Add, Modify and Remove
+// change what it watches; Wait reports what is ready; Wake interrupts a
+// Wait from another goroutine; Close releases the Multiplexer. The package
+// itself makes no system calls: backends live in mux/epoll, mux/poll and
+// mux/select (package selectmux), and package mux/backend opens one by
+// name.
+//
+// # The contract
+//
+// Every backend keeps these rules; package conformance checks each of them.
+// The reason for each rule, with the public bug reports behind it, is in
+// docs/contract.md.
+//
+//  1. Interest. An interest is a non-empty subset of Readable|Writable|Priority;
+//     anything else is ErrInvalid, checked before the descriptor. Add of a
+//     closed descriptor is ErrBadFD on every backend. A failed Add or Modify
+//     leaves no registration half made.
+//
+//  2. Level-triggered. While a condition holds, every Wait reports it.
+//
+//  3. What is reported. At most one Event per descriptor per Wait. Its
+//     Events is a non-empty subset of the interest plus the reported-only
+//     conditions (ReadHangup, Hangup, Error); Writable never appears unless
+//     asked for. End of file and peer close make a descriptor Readable (if
+//     asked). Hangup, ReadHangup and Error are reported where the backend
+//     can see them; Info.Reports says which.
+//
+//  4. Timeouts. A negative timeout blocks until an event, a Wake or Close;
+//     zero polls and returns at once; a positive timeout never returns
+//     (0, nil) before it has elapsed unless Wake was called. Backends round
+//     up, never down, to their resolution (a 100µs timeout is not a busy
+//     zero), and clamp huge values instead of overflowing. A timeout with
+//     nothing added still waits.
+//
+//  5. EINTR never reaches the caller. The Go runtime interrupts system
+//     calls routinely (its preemption signal); backends retry with the time
+//     left before a deadline fixed when Wait started.
+//
+//  6. Room. An empty events slice is ErrInvalid. When more descriptors are
+//     ready than fit, Wait fills the slice, and repeated Waits eventually
+//     report every ready descriptor: none starves.
+//
+//  7. Wake is safe from any goroutine. After it returns, the Wait in
+//     progress, or else the next one, returns promptly (possibly with
+//     n == 0). Wakes coalesce: any number of Wakes made before a Wait
+//     returns are used up by that return, so the Wait after it waits its
+//     full timeout. The internal wake descriptor is never reported.
+//
+//  8. Concurrency. Every method is safe for concurrent use. Add, Modify and
+//     Remove made while a Wait is blocked take effect for that Wait. A
+//     second concurrent Wait returns ErrBusy.
+//
+//  9. Close releases every descriptor the backend opened (all opened with
+//     close-on-exec), makes a blocked Wait return ErrClosed, and makes every
+//     later call return ErrClosed — except Close itself, which is
+//     idempotent.
+//
+//  10. Closed while added. Closing a descriptor without Remove is a caller
+//     bug, but it does not break the Multiplexer: Wait keeps serving the
+//     other descriptors and never fails as a whole or spins silently; the
+//     closed one is reported with Error or not at all; Remove of it
+//     succeeds, and the number can be added again after the OS reuses it.
+//     epoll watches open file descriptions, not numbers: Remove before
+//     Close, always.
+//
+//  11. Regular files. epoll refuses them (ErrInvalid wrapping EPERM, with
+//     nothing left registered); poll and select accept them as always
+//     ready. Info.RegularFiles says which.
+//
+//  12. No allocation in Add, Modify, Remove or Wait in steady state.
+//
+// Errors are *OpError values that carry the backend, the operation and the
+// descriptor, and unwrap both to one of this package's Err values and to
+// the operating-system error, so errors.Is(err, ErrInvalid) and
+// errors.Is(err, unix.EPERM) can both hold.
+//
+// # Backends differ
+//
+// Info, returned by Describe, says what a backend is and can do: its name,
+// the largest descriptor it can watch, the conditions it can report,
+// whether Wait's cost grows with the number of descriptors, whether it
+// accepts regular files, and its timeout resolution. Choose by those
+// properties, not by name.
+//
+// # Testing
+//
+// Package conformance is the suite every backend passes:
+// conformance.Run(t, harness) from a backend's own tests, with
+// conformance.OS for backends of real descriptors. Package mux/fake is a
+// deterministic simulated kernel with a Multiplexer over it — virtual
+// descriptors, a virtual clock, seeded fault injection — for unit tests of
+// event loops that need no sockets, no sleeps and no luck.
+package mux

@@ -1,0 +1,74 @@
+package mux
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Events is a set of readiness conditions.
+//
+// Readable, Writable and Priority may be asked for (as an interest) and
+// reported. ReadHangup, Hangup and Error are only ever reported: a backend
+// reports them whenever it can see them, whether or not they were asked for.
+type Events uint16
+
+const (
+	Readable   Events = 1 << iota // a read will not block: data, EOF, or a pending error
+	Writable                      // a write will not block
+	Priority                      // urgent/out-of-band data (EPOLLPRI, POLLPRI, select's exceptfds)
+	ReadHangup                    // reported only: peer shut its writing side (EPOLLRDHUP, POLLRDHUP)
+	Hangup                        // reported only: both directions closed (EPOLLHUP, POLLHUP)
+	Error                         // reported only: error pending (EPOLLERR, POLLERR, POLLNVAL)
+)
+
+// Interest is the set of conditions that may be asked for in Add and Modify.
+const Interest = Readable | Writable | Priority
+
+// ReportedOnly is the set of conditions that are reported without being
+// asked for.
+const ReportedOnly = ReadHangup | Hangup | Error
+
+// All is every condition this package defines.
+const All = Interest | ReportedOnly
+
+var eventNames = [...]string{"Readable", "Writable", "Priority", "ReadHangup", "Hangup", "Error"}
+
+// String returns the set's conditions joined by "|", such as
+// "Readable|Writable". Bits that name no condition are printed last, in
+// hexadecimal. The empty set is "0".
+func (e Events) String() string {
+	if e == 0 {
+		return "0"
+	}
+	var b strings.Builder
+	for i, name := range eventNames {
+		if e&(1<<i) != 0 {
+			if b.Len() > 0 {
+				b.WriteByte('|')
+			}
+			b.WriteString(name)
+		}
+	}
+	if rest := e &^ All; rest != 0 {
+		if b.Len() > 0 {
+			b.WriteByte('|')
+		}
+		b.WriteString("0x")
+		b.WriteString(strconv.FormatUint(uint64(rest), 16))
+	}
+	return b.String()
+}
+
+// Has reports whether every condition in c is in e.
+func (e Events) Has(c Events) bool { return e&c == c }
+
+// Event is one descriptor's readiness, as reported by Wait.
+type Event struct {
+	FD     int
+	Events Events
+}
+
+// String returns the event as "fd 5: Readable|Writable".
+func (ev Event) String() string {
+	return "fd " + strconv.Itoa(ev.FD) + ": " + ev.Events.String()
+}

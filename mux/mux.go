@@ -1,0 +1,113 @@
+package mux
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Multiplexer watches file descriptors for readiness. Its rules are stated
+// in the package documentation; every implementation keeps all of them, and
+// package conformance checks that it does.
+type Multiplexer interface {
+	// Add starts watching fd for the conditions in interest.
+	Add(fd int, interest Events) error
+	// Modify replaces the interest of an added fd.
+	Modify(fd int, interest Events) error
+	// Remove stops watching fd. Remove an fd before closing it.
+	Remove(fd int) error
+	// Wait blocks until at least one added fd is ready, Wake or Close is
+	// called, or timeout elapses, and fills events with what is ready.
+	Wait(events []Event, timeout time.Duration) (n int, err error)
+	// Wake makes the Wait in progress, or else the next one, return
+	// promptly.
+	Wake() error
+	// Close releases the Multiplexer's resources. It does not close the
+	// added descriptors.
+	Close() error
+}
+
+// Describer is implemented by Multiplexers that can describe themselves.
+// Every backend in this module implements it.
+type Describer interface {
+	Info() Info
+}
+
+// Info describes what a backend is and what it can do, in the way
+// libevent's method features do. Code uses it to choose a backend and
+// package conformance uses it to decide which checks apply.
+type Info struct {
+	// Name is the backend's short name, such as "epoll".
+	Name string
+
+	// MaxFD is one more than the largest descriptor the backend can watch
+	// (FD_SETSIZE for select), or 0 when only the process's open-file limit
+	// bounds it.
+	MaxFD int
+
+	// Reports is the set of conditions the backend can report. It always
+	// holds Readable and Writable.
+	Reports Events
+
+	// Scales is true when the cost of Wait does not grow with the number of
+	// added descriptors (libevent's EV_FEATURE_O1), as for epoll; false for
+	// poll and select, which hand the whole set to the kernel on each Wait.
+	Scales bool
+
+	// RegularFiles is true when Add accepts regular files (reported always
+	// ready, as poll and select do). epoll refuses them.
+	RegularFiles bool
+
+	// Resolution is the granularity of Wait's timeout: 1ns for backends
+	// that use nanosecond system calls (epoll_pwait2, ppoll, pselect),
+	// time.Millisecond for those that round up to milliseconds.
+	Resolution time.Duration
+}
+
+// String returns a one-line summary, such as
+// "epoll: reports Readable|Writable|…, O(1) in fds, no regular files,
+// max fd unlimited, timeout resolution 1ns".
+func (in Info) String() string {
+	var b strings.Builder
+	b.WriteString(in.Name)
+	b.WriteString(": reports ")
+	b.WriteString(in.Reports.String())
+	if in.Scales {
+		b.WriteString(", O(1) in fds")
+	} else {
+		b.WriteString(", O(n) in fds")
+	}
+	if in.RegularFiles {
+		b.WriteString(", regular files")
+	} else {
+		b.WriteString(", no regular files")
+	}
+	b.WriteString(", max fd ")
+	if in.MaxFD == 0 {
+		b.WriteString("unlimited")
+	} else {
+		b.WriteString(strconv.Itoa(in.MaxFD - 1))
+	}
+	b.WriteString(", timeout resolution ")
+	b.WriteString(in.Resolution.String())
+	return b.String()
+}
+
+// Describe returns m's Info if m implements Describer, and otherwise an
+// Info with the name "unknown" that claims only what the contract
+// guarantees of every backend: Readable and Writable reports.
+func Describe(m Multiplexer) Info {
+	if d, ok := m.(Describer); ok {
+		return d.Info()
+	}
+	return Info{Name: "unknown", Reports: Readable | Writable, Resolution: time.Millisecond}
+}
+
+// CheckInterest returns ErrInvalid unless interest is a non-empty subset
+// of Interest. Backends call it first in Add and Modify (rule 1).
+func CheckInterest(interest Events) error {
+	if interest == 0 || interest&^Interest != 0 {
+		return ErrInvalid
+	}
+	return nil
+}
