@@ -62,6 +62,11 @@ type FDs interface {
 	// Close closes a descriptor.
 	Close(fd int) error
 
+	// CloseOnExec reports whether fd has the close-on-exec flag, or returns
+	// an error wrapping errors.ErrUnsupported where descriptors have no
+	// such flag (a fake).
+	CloseOnExec(fd int) (bool, error)
+
 	// Open lists the descriptors open in the namespace, so the suite can
 	// see what a Multiplexer leaves behind after Close. It returns an error
 	// wrapping errors.ErrUnsupported where it cannot.

@@ -1,0 +1,23 @@
+// Package conformance is the suite every muxkit backend passes: one check
+// per case of each rule of the contract in package mux, run against a
+// fresh Multiplexer, under a watchdog so that a backend that hangs fails
+// instead of hanging the test binary.
+//
+// A backend of real descriptors runs it from its own tests in three lines:
+//
+//	func TestConformance(t *testing.T) {
+//		conformance.Run(t, conformance.OS(func() (mux.Multiplexer, error) { return mybackend.New() }))
+//	}
+//
+// A backend of other descriptors (a fake, a remote kernel) fills in a
+// Harness with its own FDs and, for a virtual clock, its own Now.
+//
+// Failure messages name the call, what it returned, what the contract
+// wanted and the rule. The suite decides which checks apply from the
+// backend's mux.Info: a backend that says it cannot report Hangup is not
+// asked to, and one that accepts regular files is checked for reporting
+// them always ready instead of for refusing them.
+//
+// Check runs the same checks outside of go test and returns their results,
+// for commands that print a conformance table (go run ./cmd/muxkit).
+package conformance

@@ -1,0 +1,484 @@
+package conformance
+
+import (
+	"errors"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/muxkit/muxkit/mux"
+)
+
+// Status is the outcome of one check.
+type Status int
+
+const (
+	Pass Status = iota
+	Fail
+	Skip
+)
+
+func (s Status) String() string {
+	switch s {
+	case Pass:
+		return "pass"
+	case Fail:
+		return "FAIL"
+	case Skip:
+		return "skip"
+	}
+	return fmt.Sprintf("Status(%d)", int(s))
+}
+
+// Result is the outcome of one check, as returned by Check.
+type Result struct {
+	Rule     int      // the contract rule the check belongs to (1–12)
+	Name     string   // the check's name, such as "rule04/sub-millisecond"
+	Status   Status   // Pass, Fail or Skip
+	Messages []string // why it failed or was skipped
+	Elapsed  time.Duration
+}
+
+// Run runs every check against the backend h describes, one subtest per
+// check, named "ruleNN/what". Use it from a backend's own tests:
+//
+//	func TestConformance(t *testing.T) {
+//		conformance.Run(t, conformance.OS(func() (mux.Multiplexer, error) { return mybackend.New() }))
+//	}
+func Run(t *testing.T, h Harness) {
+	t.Helper()
+	h, err := h.complete()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ck := range checks {
+		t.Run(ck.name(), func(t *testing.T) {
+			r := run(h, ck)
+			for _, m := range r.Messages {
+				if r.Status == Skip {
+					t.Log(m)
+				} else {
+					t.Error(m)
+				}
+			}
+			if r.Status == Skip {
+				t.SkipNow()
+			}
+		})
+	}
+}
+
+// Check runs every check, in order, outside of go test, and returns their
+// results. A command uses it to print a conformance table.
+func Check(h Harness) ([]Result, error) {
+	h, err := h.complete()
+	if err != nil {
+		return nil, err
+	}
+	results := make([]Result, 0, len(checks))
+	for _, ck := range checks {
+		results = append(results, run(h, ck))
+	}
+	return results, nil
+}
+
+// Rules returns the number and a one-line summary of each contract rule,
+// in order, for tables that group results by rule.
+func Rules() []RuleSummary {
+	return append([]RuleSummary(nil), ruleSummaries...)
+}
+
+// RuleSummary names one rule of the contract.
+type RuleSummary struct {
+	Rule    int
+	Summary string
+}
+
+var ruleSummaries = []RuleSummary{
+	{0, "the self-description (Info) is consistent"},
+	{1, "interest is a non-empty subset of Readable|Writable|Priority; bad fds rejected"},
+	{2, "level-triggered: a condition is reported while it holds"},
+	{3, "one event per fd, within interest plus reported-only conditions"},
+	{4, "timeouts round up, never down; huge ones clamp; empty sets still wait"},
+	{5, "EINTR never reaches the caller"},
+	{6, "a full events slice never starves a ready fd"},
+	{7, "Wake is prompt, coalesces, and is never reported"},
+	{8, "safe for concurrent use; changes reach a blocked Wait; ErrBusy"},
+	{9, "Close unblocks Wait, is idempotent, leaks no descriptor"},
+	{10, "an fd closed while added does not break the Multiplexer"},
+	{11, "regular files: refused cleanly or always ready, as Info says"},
+	{12, "no allocation in Add, Modify, Remove or Wait"},
+}
+
+// complete fills in the defaults.
+func (h Harness) complete() (Harness, error) {
+	if h.New == nil {
+		return h, errors.New("conformance: Harness.New is nil")
+	}
+	if h.FDs == nil {
+		h.FDs = osFDs{}
+	}
+	if h.Now == nil {
+		h.Now = time.Now
+	}
+	if h.Watchdog <= 0 {
+		h.Watchdog = 20 * time.Second
+	}
+	if h.Info.Name == "" {
+		m, err := h.New()
+		if err != nil {
+			return h, fmt.Errorf("conformance: Harness.New: %w", err)
+		}
+		h.Info = mux.Describe(m)
+		if err := m.Close(); err != nil {
+			return h, fmt.Errorf("conformance: Close of the Multiplexer used for Info: %w", err)
+		}
+	}
+	return h, nil
+}
+
+// check is one case of the suite.
+type check struct {
+	rule int
+	slug string
+	fn   func(c *C)
+}
+
+func (ck check) name() string { return fmt.Sprintf("rule%02d/%s", ck.rule, ck.slug) }
+
+// run runs one check in its own goroutine under the watchdog.
+func run(h Harness, ck check) Result {
+	c := &C{h: h, rule: ck.rule, added: map[int]mux.Events{}, mine: map[int]bool{}}
+	start := time.Now()
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer c.cleanup()
+		defer func() {
+			if r := recover(); r != nil {
+				c.report(Fail, fmt.Sprintf("panic: %v\n%s", r, debug.Stack()))
+			}
+		}()
+		m, err := h.New()
+		if err != nil {
+			c.Fatalf("New() = %v; want a Multiplexer", err)
+		}
+		c.mu.Lock()
+		c.m = m
+		c.mu.Unlock()
+		ck.fn(c)
+	}()
+	timer := time.NewTimer(h.Watchdog)
+	defer timer.Stop()
+	select {
+	case <-done:
+	case <-timer.C:
+		c.report(Fail, fmt.Sprintf("hung: the check did not finish within %v — a call that never returns "+
+			"(rule %d); the Multiplexer is closed and the check abandoned", h.Watchdog, ck.rule))
+		c.mu.Lock()
+		c.abandoned = true
+		m := c.m
+		c.mu.Unlock()
+		if m != nil {
+			go m.Close() // may unblock the check; if it hangs too, it is abandoned with it
+		}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return Result{Rule: ck.rule, Name: ck.name(), Status: c.status, Messages: c.msgs, Elapsed: time.Since(start)}
+}
+
+// C is the state of one running check: the Multiplexer under test, the
+// descriptors the check made, and the verdict so far.
+type C struct {
+	h    Harness
+	rule int
+	m    mux.Multiplexer
+
+	mu        sync.Mutex // guards the fields below
+	status    Status
+	msgs      []string
+	abandoned bool
+	added     map[int]mux.Events // fd → interest, as the check added it
+	mine      map[int]bool       // descriptors the check made and has not closed
+	closers   []func()
+}
+
+func (c *C) report(s Status, msg string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.abandoned {
+		return
+	}
+	switch {
+	case s == Fail:
+		c.status = Fail
+	case s == Skip && c.status != Fail:
+		c.status = Skip
+	}
+	c.msgs = append(c.msgs, msg)
+}
+
+// Errorf records a failure of the check's rule and goes on.
+func (c *C) Errorf(format string, args ...any) {
+	c.report(Fail, c.prefix()+fmt.Sprintf(format, args...))
+}
+
+// Fatalf records a failure and ends the check.
+func (c *C) Fatalf(format string, args ...any) {
+	c.Errorf(format, args...)
+	runtime.Goexit()
+}
+
+// Skipf ends the check as skipped.
+func (c *C) Skipf(format string, args ...any) {
+	c.report(Skip, fmt.Sprintf(format, args...))
+	runtime.Goexit()
+}
+
+func (c *C) prefix() string { return fmt.Sprintf("rule %d: ", c.rule) }
+
+func (c *C) failed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.status == Fail
+}
+
+// cleanup closes the Multiplexer and every descriptor the check made.
+func (c *C) cleanup() {
+	c.mu.Lock()
+	m := c.m
+	c.mu.Unlock()
+	if m != nil {
+		m.Close()
+	}
+	c.mu.Lock()
+	closers := c.closers
+	var fds []int
+	for fd := range c.mine {
+		fds = append(fds, fd)
+	}
+	c.mine = map[int]bool{}
+	c.mu.Unlock()
+	for i := len(closers) - 1; i >= 0; i-- {
+		closers[i]()
+	}
+	for _, fd := range fds {
+		c.h.FDs.Close(fd)
+	}
+}
+
+func (c *C) own(fds ...int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, fd := range fds {
+		c.mine[fd] = true
+	}
+}
+
+// pair returns a connected socket pair that the check owns.
+func (c *C) pair() (a, b int) {
+	a, b, err := c.h.FDs.Pair()
+	if err != nil {
+		c.Fatalf("harness: Pair() = %v", err)
+	}
+	c.own(a, b)
+	return a, b
+}
+
+// readablePair returns a pair whose a side has one unread byte.
+func (c *C) readablePair() (a, b int) {
+	a, b = c.pair()
+	c.write(b, []byte{'x'})
+	return a, b
+}
+
+func (c *C) pipe() (r, w int) {
+	r, w, err := c.h.FDs.Pipe()
+	if err != nil {
+		c.Fatalf("harness: Pipe() = %v", err)
+	}
+	c.own(r, w)
+	return r, w
+}
+
+func (c *C) write(fd int, p []byte) {
+	if n, err := c.h.FDs.Write(fd, p); err != nil || n != len(p) {
+		c.Fatalf("harness: Write(fd %d, %d bytes) = %d, %v", fd, len(p), n, err)
+	}
+}
+
+func (c *C) read(fd int, p []byte) int {
+	n, err := c.h.FDs.Read(fd, p)
+	if err != nil {
+		c.Fatalf("harness: Read(fd %d) = %d, %v", fd, n, err)
+	}
+	return n
+}
+
+// closeFD closes a descriptor the check made, as a caller's bug would.
+func (c *C) closeFD(fd int) {
+	c.mu.Lock()
+	delete(c.mine, fd)
+	c.mu.Unlock()
+	if err := c.h.FDs.Close(fd); err != nil {
+		c.Fatalf("harness: Close(fd %d) = %v", fd, err)
+	}
+}
+
+// setAdded records what the check has added, for wait's checks. A Wait
+// in another goroutine may see a change before the call making it returns,
+// so add and modify record the new interest first (modify: with the old
+// one, until the call returns).
+func (c *C) setAdded(fd int, ev mux.Events) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if ev == 0 {
+		delete(c.added, fd)
+	} else {
+		c.added[fd] = ev
+	}
+}
+
+// add adds fd and fails the check if Add fails.
+func (c *C) add(fd int, ev mux.Events) {
+	c.setAdded(fd, ev)
+	if err := c.m.Add(fd, ev); err != nil {
+		c.setAdded(fd, 0)
+		c.Fatalf("Add(%d, %v) = %v; want nil", fd, ev, err)
+	}
+}
+
+func (c *C) modify(fd int, ev mux.Events) {
+	c.mu.Lock()
+	old := c.added[fd]
+	c.mu.Unlock()
+	c.setAdded(fd, old|ev)
+	if err := c.m.Modify(fd, ev); err != nil {
+		c.Fatalf("Modify(%d, %v) = %v; want nil", fd, ev, err)
+	}
+	c.setAdded(fd, ev)
+}
+
+func (c *C) remove(fd int) {
+	if err := c.m.Remove(fd); err != nil {
+		c.Fatalf("Remove(%d) = %v; want nil", fd, err)
+	}
+	c.setAdded(fd, 0)
+}
+
+// waitResult is what one Wait returned, and how long it took on the
+// harness's clock.
+type waitResult struct {
+	events  []mux.Event
+	n       int
+	err     error
+	elapsed time.Duration
+}
+
+func (w waitResult) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "(%d, %v) [", w.n, w.err)
+	for i, ev := range w.events {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(ev.String())
+	}
+	b.WriteString("] after " + w.elapsed.String())
+	return b.String()
+}
+
+// find returns the events reported for fd, or 0.
+func (w waitResult) find(fd int) mux.Events {
+	for _, ev := range w.events {
+		if ev.FD == fd {
+			return ev.Events
+		}
+	}
+	return 0
+}
+
+// wait calls Wait with a buffer of size room and checks what every Wait
+// must keep, whatever the check is about: n within the buffer, one event
+// per fd, only added fds, non-empty sets within interest plus the
+// reported-only conditions (rule 3).
+func (c *C) wait(room int, timeout time.Duration) waitResult {
+	buf := make([]mux.Event, room)
+	start := c.h.Now()
+	n, err := c.m.Wait(buf, timeout)
+	w := waitResult{n: n, err: err, elapsed: c.h.Now().Sub(start)}
+	if n < 0 || n > len(buf) {
+		c.Fatalf("rule 3: Wait(buf[%d], %v) = (%d, %v); want 0 <= n <= %d", room, timeout, n, err, room)
+	}
+	w.events = buf[:n]
+	if err != nil && n != 0 {
+		c.Errorf("rule 3: Wait(buf[%d], %v) = %v; want n == 0 with an error", room, timeout, w)
+	}
+	c.mu.Lock()
+	added := make(map[int]mux.Events, len(c.added))
+	for fd, ev := range c.added {
+		added[fd] = ev
+	}
+	c.mu.Unlock()
+	seen := map[int]bool{}
+	for _, ev := range w.events {
+		interest, ok := added[ev.FD]
+		switch {
+		case !ok:
+			c.Errorf("rule 3/7: Wait(%v) = %v: reported fd %d, which is not added (the wake descriptor, or a removed fd?); want only added fds", timeout, w, ev.FD)
+		case seen[ev.FD]:
+			c.Errorf("rule 3: Wait(%v) = %v: fd %d reported twice; want at most one Event per fd", timeout, w, ev.FD)
+		case ev.Events == 0:
+			c.Errorf("rule 3: Wait(%v) = %v: fd %d reported with no conditions; want a non-empty set", timeout, w, ev.FD)
+		case ev.Events&^(interest|mux.ReportedOnly) != 0:
+			c.Errorf("rule 3: Wait(%v) = %v: fd %d reported %v with interest %v; want a subset of the interest plus ReadHangup|Hangup|Error (Writable never unasked)",
+				timeout, w, ev.FD, ev.Events, interest)
+		case ev.Events&^c.h.Info.Reports != 0:
+			c.Errorf("rule 3: Wait(%v) = %v: fd %d reported %v, but Info.Reports is %v; want reports within the self-description",
+				timeout, w, ev.FD, ev.Events, c.h.Info.Reports)
+		}
+		seen[ev.FD] = true
+	}
+	return w
+}
+
+// waitAsync runs wait in a goroutine.
+func (c *C) waitAsync(room int, timeout time.Duration) <-chan waitResult {
+	ch := make(chan waitResult, 1)
+	go func() {
+		var w waitResult
+		defer func() { ch <- w }()
+		w = c.wait(room, timeout)
+	}()
+	return ch
+}
+
+// settle gives a goroutine that was just started time to block in Wait.
+// It is a real sleep: a fake must block a Wait(-1) in real time.
+func settle() { time.Sleep(30 * time.Millisecond) }
+
+// await receives a Wait's result, failing the check if none comes within d
+// of real time.
+func (c *C) await(ch <-chan waitResult, d time.Duration, what string) waitResult {
+	select {
+	case w := <-ch:
+		return w
+	case <-time.After(d):
+		c.Fatalf("%s: the blocked Wait did not return within %v; want it to return promptly", what, d)
+	}
+	panic("unreachable")
+}
+
+// notReturned fails the check if the Wait behind ch has returned.
+func (c *C) notReturned(ch <-chan waitResult, what string) {
+	select {
+	case w := <-ch:
+		c.Fatalf("%s: Wait returned %v before anything happened; want it still blocked", what, w)
+	default:
+	}
+}
