@@ -600,13 +600,13 @@ func checkConcurrentChanges(c *C) {
 			fd := p[0]
 			for range rounds {
 				if err := c.m.Add(fd, mux.Readable); err != nil {
-					errs <- fmt.Errorf("Add(%d) = %w", fd, err)
+					errs <- fmt.Errorf("call Add(%d) = %w", fd, err)
 				}
 				if err := c.m.Modify(fd, mux.Readable|mux.Writable); err != nil {
-					errs <- fmt.Errorf("Modify(%d) = %w", fd, err)
+					errs <- fmt.Errorf("call Modify(%d) = %w", fd, err)
 				}
 				if err := c.m.Remove(fd); err != nil {
-					errs <- fmt.Errorf("Remove(%d) = %w", fd, err)
+					errs <- fmt.Errorf("call Remove(%d) = %w", fd, err)
 				}
 			}
 		})
@@ -805,19 +805,19 @@ func checkNoAllocation(c *C) {
 	var fail error
 	step := func() {
 		if err := c.m.Add(x, mux.Readable); err != nil && fail == nil {
-			fail = fmt.Errorf("Add(%d) = %w", x, err)
+			fail = fmt.Errorf("call Add(%d) = %w", x, err)
 		}
 		if err := c.m.Modify(x, mux.Writable); err != nil && fail == nil {
-			fail = fmt.Errorf("Modify(%d) = %w", x, err)
+			fail = fmt.Errorf("call Modify(%d) = %w", x, err)
 		}
 		if _, err := c.m.Wait(buf, 0); err != nil && fail == nil {
-			fail = fmt.Errorf("Wait = %w", err)
+			fail = fmt.Errorf("call Wait = %w", err)
 		}
 		if err := c.m.Remove(x); err != nil && fail == nil {
-			fail = fmt.Errorf("Remove(%d) = %w", x, err)
+			fail = fmt.Errorf("call Remove(%d) = %w", x, err)
 		}
 		if _, err := c.m.Wait(buf, 0); err != nil && fail == nil {
-			fail = fmt.Errorf("Wait = %w", err)
+			fail = fmt.Errorf("call Wait = %w", err)
 		}
 	}
 	for range 10 {

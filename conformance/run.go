@@ -242,12 +242,6 @@ func (c *C) Skipf(format string, args ...any) {
 
 func (c *C) prefix() string { return fmt.Sprintf("rule %d: ", c.rule) }
 
-func (c *C) failed() bool {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.status == Fail
-}
-
 // cleanup closes the Multiplexer and every descriptor the check made.
 func (c *C) cleanup() {
 	c.mu.Lock()
