@@ -1,6 +1,6 @@
-// Command muxkit prints, for each backend available on this machine, what
-// it is and can do (its mux.Info) and its results on the conformance
-// suite, rule by rule.
+// Command muxkit prints, for each backend available on this machine (and
+// for the fake of package mux/fake), what it is and can do (its mux.Info)
+// and its results on the conformance suite, rule by rule.
 //
 // Usage:
 //
@@ -23,7 +23,16 @@ import (
 	"github.com/muxkit/muxkit/conformance"
 	"github.com/muxkit/muxkit/mux"
 	"github.com/muxkit/muxkit/mux/backend"
+	"github.com/muxkit/muxkit/mux/fake"
+	"github.com/muxkit/muxkit/mux/fake/fakeconformance"
 )
+
+// fakeName is the column of the fake, which package backend does not open
+// (its descriptors are not the OS's).
+const fakeName = "fake"
+
+// names returns every backend the command can check.
+func names() []string { return append(backend.Names(), fakeName) }
 
 func main() {
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
@@ -38,7 +47,7 @@ type report struct {
 func run(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("muxkit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	only := fs.String("backend", "", "check only this backend (one of: "+strings.Join(backend.Names(), ", ")+")")
+	only := fs.String("backend", "", "check only this backend (one of: "+strings.Join(names(), ", ")+")")
 	verbose := fs.Bool("v", false, "print every failure message in full")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: muxkit [-backend name] [-v]\n\n"+
@@ -56,17 +65,17 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fs.Usage()
 		return 2
 	}
-	names := backend.Names()
+	todo := names()
 	if *only != "" {
-		if _, err := backend.Describe(*only); err != nil {
-			fmt.Fprintf(stderr, "muxkit: %v\n", err)
+		if _, err := backend.Describe(*only); err != nil && *only != fakeName {
+			fmt.Fprintf(stderr, "muxkit: %v (or %s)\n", err, fakeName)
 			return 2
 		}
-		names = []string{*only}
+		todo = []string{*only}
 	}
 
 	var reports []report
-	for _, name := range names {
+	for _, name := range todo {
 		fmt.Fprintf(stderr, "checking %s…\n", name)
 		r, err := check(name)
 		if err != nil {
@@ -86,18 +95,28 @@ func run(args []string, stdout, stderr io.Writer) int {
 }
 
 func check(name string) (report, error) {
-	open := func() (mux.Multiplexer, error) { return backend.Open(name) }
-	h := conformance.OS(open)
-	info, err := backend.Describe(name)
-	if err != nil {
-		return report{}, err
+	var h conformance.Harness
+	if name == fakeName {
+		h = fakeconformance.Harness(fake.Config{})
+		m, err := h.New()
+		if err != nil {
+			return report{}, err
+		}
+		h.Info = mux.Describe(m)
+		m.Close()
+	} else {
+		info, err := backend.Describe(name)
+		if err != nil {
+			return report{}, err
+		}
+		h = conformance.OS(func() (mux.Multiplexer, error) { return backend.Open(name) })
+		h.Info = info
 	}
-	h.Info = info
 	results, err := conformance.Check(h)
 	if err != nil {
 		return report{}, err
 	}
-	return report{info: info, results: results}, nil
+	return report{info: h.Info, results: results}, nil
 }
 
 func yesNo(b bool) string {

@@ -1,0 +1,87 @@
+package fake_test
+
+import (
+	"fmt"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/muxkit/muxkit/mux"
+	"github.com/muxkit/muxkit/mux/fake"
+)
+
+// A scripted readiness test: the test decides what is ready, and checks
+// what the code under test does with it.
+func ExampleKernel_SetReady() {
+	k := fake.New(fake.Config{})
+	m, _ := k.NewMux()
+	defer m.Close()
+	a, b, _ := k.Pair()
+	m.Add(a, mux.Readable|mux.Writable)
+
+	events := make([]mux.Event, 4)
+	n, _ := m.Wait(events, 0)
+	fmt.Println("idle:", events[:n])
+
+	k.Write(b, []byte("hello"))
+	n, _ = m.Wait(events, 0)
+	fmt.Println("data:", events[:n])
+
+	k.SetReady(a, mux.Hangup) // forced on top of what a really is
+	n, _ = m.Wait(events, 0)
+	fmt.Println("forced:", events[:n])
+	// Output:
+	// idle: [fd 4: Writable]
+	// data: [fd 4: Readable|Writable]
+	// forced: [fd 4: Readable|Writable|Hangup]
+}
+
+// A seeded fault run: with short writes switched on, a loop that writes a
+// buffer must keep going until all of it is sent. The same seed gives the
+// same sizes, and the same trace hash, on every run.
+func ExampleFaults() {
+	for range 2 {
+		k := fake.New(fake.Config{Seed: 2024, Faults: fake.Faults{ShortWrite: 0.9}})
+		a, b, _ := k.Pair()
+		msg := make([]byte, 1000)
+		var sizes []int
+		for len(msg) > 0 {
+			n, err := k.Write(a, msg)
+			if err != nil {
+				fmt.Println(err)
+				return
+			}
+			sizes = append(sizes, n)
+			msg = msg[n:]
+		}
+		got, _ := k.Read(b, make([]byte, 2000))
+		fmt.Printf("writes %v, peer read %d bytes, trace hash %#x\n", sizes, got, k.TraceHash())
+	}
+	// Output:
+	// writes [622 207 146 3 15 2 3 1 1], peer read 1000 bytes, trace hash 0xc7a7579130a681ad
+	// writes [622 207 146 3 15 2 3 1 1], peer read 1000 bytes, trace hash 0xc7a7579130a681ad
+}
+
+// A timeout in virtual time: Wait jumps the clock instead of sleeping, and
+// stops early at a scheduled instant, here a connect completing.
+func ExampleMux_Wait() {
+	k := fake.New(fake.Config{Latency: 250 * time.Millisecond})
+	m, _ := k.NewMux()
+	defer m.Close()
+	events := make([]mux.Event, 4)
+	start := k.Now()
+
+	n, _ := m.Wait(events, 10*time.Second) // nothing added: a pure timeout
+	fmt.Println(n, "events after", k.Now().Sub(start))
+
+	c, _ := k.Socket()
+	fmt.Println("connect:", k.Connect(c, "nobody:1") == unix.EINPROGRESS)
+	m.Add(c, mux.Writable)
+	n, _ = m.Wait(events, 10*time.Second)
+	errno, _ := k.SockErr(c)
+	fmt.Println(events[:n], "after", k.Now().Sub(start), "-", errno)
+	// Output:
+	// 0 events after 10s
+	// connect: true
+	// [fd 4: Writable|ReadHangup|Hangup|Error] after 10.25s - connection refused
+}
