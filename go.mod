@@ -1,8 +1,8 @@
 module github.com/muxkit/muxkit
 
-go 1.26
+go 1.26.0
 
 require (
-	golang.org/x/sys v0.50.0 // indirect
-	pgregory.net/rapid v1.3.0 // indirect
+	golang.org/x/sys v0.50.0
+	pgregory.net/rapid v1.3.0
 )

@@ -1,0 +1,30 @@
+// Package poll is a mux.Multiplexer over poll(2), for any Unix system.
+//
+// It keeps every rule of the contract in package mux. What it can do, as
+// Info reports it:
+//
+//   - it reports Readable, Writable, Priority, Hangup and Error, and
+//     ReadHangup (POLLRDHUP) on Linux;
+//   - a descriptor closed while added (POLLNVAL) is reported as Error, not
+//     as Readable|Writable, so a loop does not spin on it;
+//   - there is no limit on descriptor numbers beyond the process's;
+//   - the cost of Wait grows with the number of added descriptors (the
+//     whole array goes to the kernel on each call);
+//   - regular files are accepted and reported always ready;
+//   - timeouts have a resolution of 1ns where ppoll exists (Linux,
+//     FreeBSD) and are rounded up to the millisecond elsewhere.
+//
+// The pollfd array is kept between Waits and rebuilt only after Add,
+// Modify or Remove. Those calls, made while another goroutine is blocked in
+// Wait, take effect for that Wait: the Multiplexer interrupts its own
+// ppoll through its wake descriptor (an eventfd on Linux, a pipe
+// elsewhere) and calls again with the time left. EINTR is retried the same
+// way. When more descriptors are ready than fit in the events slice, the
+// next Wait starts its scan where the last one stopped, so none starves.
+//
+// # Testing
+//
+// Package conformance runs the contract's checks against this backend
+// (see conformance_test.go); package mux/fake stands in for any backend in
+// tests of event-loop code.
+package poll

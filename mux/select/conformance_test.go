@@ -1,0 +1,12 @@
+package selectmux
+
+import (
+	"testing"
+
+	"github.com/muxkit/muxkit/conformance"
+	"github.com/muxkit/muxkit/mux"
+)
+
+func TestConformance(t *testing.T) {
+	conformance.Run(t, conformance.OS(func() (mux.Multiplexer, error) { return New() }))
+}

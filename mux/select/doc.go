@@ -1,0 +1,35 @@
+// Package selectmux is a mux.Multiplexer over select(2), for any Unix
+// system. (select is a Go keyword, hence the package name.)
+//
+// It keeps every rule of the contract in package mux. What it can do, as
+// Info reports it:
+//
+//   - it reports Readable, Writable, Priority (select's exception set) and
+//     Error; it cannot tell a hangup from readability, so it never reports
+//     Hangup or ReadHangup;
+//   - it watches descriptors below FD_SETSIZE (1024) only: Add of a larger
+//     one is mux.ErrFDLimit (golang.org/x/sys/unix's FdSet would panic);
+//   - the cost of Wait grows with the largest added descriptor;
+//   - regular files are accepted and reported always ready;
+//   - timeouts have a resolution of 1ns where pselect is available
+//     (Linux, FreeBSD) and are rounded up to the microsecond elsewhere.
+//
+// select fails as a whole with EBADF when one watched descriptor was
+// closed while added. The Multiplexer then finds the closed descriptors
+// itself, reports each as Error (on every Wait, as long as it stays added
+// and closed) and keeps serving the others. The fd sets are copied from
+// templates built from the registrations before every call, since select
+// overwrites them, and are cleared after a failed or interrupted call so
+// that the input sets are never mistaken for results.
+//
+// Add, Modify and Remove made while another goroutine is blocked in Wait
+// take effect for that Wait, as in package mux/poll: the Multiplexer
+// interrupts its own call through its wake descriptor and calls again with
+// the time left.
+//
+// # Testing
+//
+// Package conformance runs the contract's checks against this backend
+// (see conformance_test.go); package mux/fake stands in for any backend in
+// tests of event-loop code.
+package selectmux
