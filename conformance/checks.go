@@ -27,6 +27,7 @@ var checks = []check{
 	{3, "one-event-per-fd", checkOneEventPerFD},
 	{3, "eof-is-readable", checkEOF},
 	{3, "peer-close", checkPeerClose},
+	{3, "readhangup-only-with-readable", checkReadHangupWithReadable},
 	{3, "pipe", checkPipe},
 	{3, "priority", checkPriority},
 
@@ -239,6 +240,21 @@ func checkEOF(c *C) {
 	// EOF is sticky: level-triggered, it is reported again.
 	if w := c.wait(4, prompt); !w.find(a).Has(mux.Readable) {
 		c.Errorf("second Wait at EOF = %v; want fd %d Readable again (level-triggered)", w, a)
+	}
+}
+
+// checkReadHangupWithReadable: a connection whose peer shut its write
+// side, watched for Writable only (a server throttled by backpressure),
+// must not be woken by ReadHangup.
+func checkReadHangupWithReadable(c *C) {
+	a, b := c.pair()
+	if err := c.h.FDs.ShutdownWrite(b); err != nil {
+		c.Fatalf("harness: ShutdownWrite(%d) = %v", b, err)
+	}
+	c.add(a, mux.Writable)
+	w := c.wait(4, prompt)
+	if got := w.find(a); got != mux.Writable {
+		c.Errorf("Wait on fd %d, interest Writable, peer's write side shut = %v; want {%d Writable}: ReadHangup only with Readable interest", a, w, a)
 	}
 }
 

@@ -429,9 +429,9 @@ func (c *C) wait(room int, timeout time.Duration) waitResult {
 			c.Errorf("rule 3: Wait(%v) = %v: fd %d reported twice; want at most one Event per fd", timeout, w, ev.FD)
 		case ev.Events == 0:
 			c.Errorf("rule 3: Wait(%v) = %v: fd %d reported with no conditions; want a non-empty set", timeout, w, ev.FD)
-		case ev.Events&^(interest|mux.ReportedOnly) != 0:
-			c.Errorf("rule 3: Wait(%v) = %v: fd %d reported %v with interest %v; want a subset of the interest plus ReadHangup|Hangup|Error (Writable never unasked)",
-				timeout, w, ev.FD, ev.Events, interest)
+		case ev.Events&^mux.Reportable(interest) != 0:
+			c.Errorf("rule 3: Wait(%v) = %v: fd %d reported %v with interest %v; want a subset of %v (Writable never unasked, ReadHangup only with Readable)",
+				timeout, w, ev.FD, ev.Events, interest, mux.Reportable(interest))
 		case ev.Events&^c.h.Info.Reports != 0:
 			c.Errorf("rule 3: Wait(%v) = %v: fd %d reported %v, but Info.Reports is %v; want reports within the self-description",
 				timeout, w, ev.FD, ev.Events, c.h.Info.Reports)

@@ -23,11 +23,11 @@
 //  2. Level-triggered. While a condition holds, every Wait reports it.
 //
 //  3. What is reported. At most one Event per descriptor per Wait. Its
-//     Events is a non-empty subset of the interest plus the reported-only
-//     conditions (ReadHangup, Hangup, Error); Writable never appears unless
-//     asked for. End of file and peer close make a descriptor Readable (if
-//     asked). Hangup, ReadHangup and Error are reported where the backend
-//     can see them; Info.Reports says which.
+//     Events is a non-empty subset of Reportable(interest): the interest,
+//     Hangup and Error, and ReadHangup only with Readable interest;
+//     Writable never appears unless asked for. End of file and peer close
+//     make a descriptor Readable (if asked). Hangup, ReadHangup and Error
+//     are reported where the backend can see them; Info.Reports says which.
 //
 //  4. Timeouts. A negative timeout blocks until an event, a Wake or Close;
 //     zero polls and returns at once; a positive timeout never returns

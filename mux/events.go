@@ -9,14 +9,16 @@ import (
 //
 // Readable, Writable and Priority may be asked for (as an interest) and
 // reported. ReadHangup, Hangup and Error are only ever reported: a backend
-// reports them whenever it can see them, whether or not they were asked for.
+// reports Hangup and Error whenever it can see them, whatever the interest,
+// and ReadHangup — a condition of the reading side — only while Readable
+// is in the interest, as epoll's EPOLLRDHUP and poll's POLLRDHUP work.
 type Events uint16
 
 const (
 	Readable   Events = 1 << iota // a read will not block: data, EOF, or a pending error
 	Writable                      // a write will not block
 	Priority                      // urgent/out-of-band data (EPOLLPRI, POLLPRI, select's exceptfds)
-	ReadHangup                    // reported only: peer shut its writing side (EPOLLRDHUP, POLLRDHUP)
+	ReadHangup                    // reported only, with Readable interest: peer shut its writing side (EPOLLRDHUP, POLLRDHUP)
 	Hangup                        // reported only: both directions closed (EPOLLHUP, POLLHUP)
 	Error                         // reported only: error pending (EPOLLERR, POLLERR, POLLNVAL)
 )
@@ -24,9 +26,20 @@ const (
 // Interest is the set of conditions that may be asked for in Add and Modify.
 const Interest = Readable | Writable | Priority
 
-// ReportedOnly is the set of conditions that are reported without being
-// asked for.
+// ReportedOnly is the set of conditions that are never asked for, only
+// reported.
 const ReportedOnly = ReadHangup | Hangup | Error
+
+// Reportable returns the conditions that may be reported for a descriptor
+// added with interest: the interest, Hangup and Error, and ReadHangup if
+// the interest has Readable.
+func Reportable(interest Events) Events {
+	r := interest&Interest | Hangup | Error
+	if interest&Readable != 0 {
+		r |= ReadHangup
+	}
+	return r
+}
 
 // All is every condition this package defines.
 const All = Interest | ReportedOnly

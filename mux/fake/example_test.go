@@ -83,5 +83,5 @@ func ExampleMux_Wait() {
 	// Output:
 	// 0 events after 10s
 	// connect: true
-	// [fd 4: Writable|ReadHangup|Hangup|Error] after 10.25s - connection refused
+	// [fd 4: Writable|Hangup|Error] after 10.25s - connection refused
 }

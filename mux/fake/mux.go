@@ -312,7 +312,7 @@ func (m *Mux) collect(events []mux.Event) int {
 			ready = append(ready, mux.Event{FD: fd, Events: mux.Error}) // like POLLNVAL
 			continue
 		}
-		ev := k.readiness(f) & (r.interest | mux.ReportedOnly)
+		ev := k.readiness(f) & mux.Reportable(r.interest)
 		if k.faults.Spurious > 0 {
 			if miss := r.interest &^ ev & (mux.Readable | mux.Writable); miss != 0 && k.fire(k.faults.Spurious, faultSpurious, fd) {
 				if miss == mux.Readable|mux.Writable {
