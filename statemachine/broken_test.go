@@ -1,0 +1,148 @@
+package statemachine
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/muxkit/muxkit/mux"
+)
+
+// The machines below are deliberately broken, each in a way an event loop
+// is commonly broken (PITFALLS.md, "Loops built on top"). The properties
+// must catch every one of them.
+
+// dropTailClient forgets the unsent tail after a short write: it tells the
+// Client that everything was written.
+type dropTailClient struct {
+	realClient
+	offered int // length of the Data of the outstanding write
+}
+
+func (b *dropTailClient) Step(in Input) Output {
+	if in.kind == kindWrote && in.n > 0 && in.n < b.offered {
+		in = Wrote(b.offered, nil)
+	}
+	out := b.realClient.Step(in)
+	b.offered = len(out.Data)
+	return out
+}
+
+func (b *dropTailClient) clone() clientUnderTest {
+	d := *b
+	d.realClient = b.realClient.clone().(realClient)
+	return &d
+}
+
+// stickyWritableClient keeps Writable in its interest after the request is
+// sent, which makes a level-triggered loop spin.
+type stickyWritableClient struct{ realClient }
+
+func (b stickyWritableClient) Step(in Input) Output {
+	out := b.realClient.Step(in)
+	if out.SetInterest {
+		out.Interest |= mux.Writable
+	}
+	return out
+}
+
+func (b stickyWritableClient) Interest() mux.Events {
+	if i := b.realClient.Interest(); i != 0 {
+		return i | mux.Writable
+	}
+	return 0
+}
+
+func (b stickyWritableClient) clone() clientUnderTest {
+	return stickyWritableClient{b.realClient.clone().(realClient)}
+}
+
+// lostWritableServer drops Writable from its interest after a write that
+// would block, like pistache#1114: the queued output then stalls.
+type lostWritableServer struct{ realServer }
+
+func (b lostWritableServer) Step(in Input) Output {
+	out := b.realServer.Step(in)
+	if in.kind == kindWrote && (in.n == 0 || in.err != nil) && b.realServer.Interest()&mux.Writable != 0 {
+		out.SetInterest, out.Interest = true, b.realServer.Interest()&^mux.Writable
+		if out.Interest == 0 {
+			out.SetInterest = false
+		}
+	}
+	return out
+}
+
+func (b lostWritableServer) clone() serverUnderTest {
+	return lostWritableServer{b.realServer.clone().(realServer)}
+}
+
+// brokenCases is how many generated cases a broken machine is tried on.
+const brokenCases = 500
+
+func TestPropertiesCatchBrokenClients(t *testing.T) {
+	tests := []struct {
+		name string
+		newM func(ClientConfig, time.Time) clientUnderTest
+		want string // in the error of the property that must fail
+	}{
+		{"drops the tail after a short write", func(cfg ClientConfig, now time.Time) clientUnderTest {
+			return &dropTailClient{realClient: newRealClient(cfg, now).(realClient)}
+		}, "after writing only"},
+		{"keeps Writable after sending", func(cfg ClientConfig, now time.Time) clientUnderTest {
+			return stickyWritableClient{newRealClient(cfg, now).(realClient)}
+		}, "registered interest"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for seed := range brokenCases {
+				err := checkClient(genClientCase().Example(seed), tt.newM, map[Transition]bool{})
+				if err == nil {
+					continue
+				}
+				if !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("case %d failed for another reason than expected (want %q):\n%v", seed, tt.want, err)
+				}
+				t.Logf("caught by case %d: %s", seed, firstLine(err.Error()))
+				return
+			}
+			t.Errorf("none of %d cases caught the broken Client: want the properties to fail on it", brokenCases)
+		})
+	}
+}
+
+func TestPropertiesCatchBrokenServers(t *testing.T) {
+	tests := []struct {
+		name string
+		newM func(ServerConfig, time.Time) serverUnderTest
+		want string
+	}{
+		{"drops Writable after EAGAIN", func(cfg ServerConfig, now time.Time) serverUnderTest {
+			return lostWritableServer{newRealServer(cfg, now).(realServer)}
+		}, "registered interest"},
+		{"ignores the output bound", func(cfg ServerConfig, now time.Time) serverUnderTest {
+			cfg.MaxQueued = 1 << 30 // keeps reading whatever is queued
+			return newRealServer(cfg, now)
+		}, "want Throttled exactly while the queue exceeds the bound"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for seed := range brokenCases {
+				err := checkServer(genServerCase().Example(seed), tt.newM, map[Transition]bool{})
+				if err == nil {
+					continue
+				}
+				if !strings.Contains(err.Error(), tt.want) {
+					t.Fatalf("case %d failed for another reason than expected (want %q):\n%v", seed, tt.want, err)
+				}
+				t.Logf("caught by case %d: %s", seed, firstLine(err.Error()))
+				return
+			}
+			t.Errorf("none of %d cases caught the broken ServerConn: want the properties to fail on it", brokenCases)
+		})
+	}
+}
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(s, "\n")
+	return s
+}

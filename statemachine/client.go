@@ -1,0 +1,313 @@
+package statemachine
+
+import (
+	"io"
+	"time"
+
+	"github.com/muxkit/muxkit/mux"
+)
+
+// Defaults used for zero fields of ClientConfig and ServerConfig.
+const (
+	DefaultReadSize    = 4096    // most bytes a machine asks to read at once
+	DefaultMaxResponse = 1 << 20 // Client response limit
+	DefaultMaxRequest  = 1 << 16 // ServerConn request limit
+	DefaultMaxQueued   = 1 << 16 // ServerConn output bound
+)
+
+// ClientConfig describes a client exchange.
+type ClientConfig struct {
+	// Request is the bytes to send. The Client does not modify them; the
+	// caller must not modify them until the Client is finished.
+	Request []byte
+
+	// Framing decides when the response is complete. Nil means UntilEOF.
+	Framing Framing
+
+	// ConnectTimeout bounds the connect, and Timeout the whole exchange,
+	// both counted from the time given to NewClient. Zero means no limit.
+	ConnectTimeout time.Duration
+	Timeout        time.Duration
+
+	// MaxResponse is the most bytes the response may have; a longer one
+	// fails with ErrTooLarge. The Client never holds more than
+	// MaxResponse+1 bytes. Zero means DefaultMaxResponse.
+	MaxResponse int
+
+	// ReadSize is the most bytes the Client asks to read at once. Zero
+	// means DefaultReadSize.
+	ReadSize int
+}
+
+// A Client is the client side of one request-response exchange over a
+// stream socket: connect, send the request, receive the response until its
+// Framing says it is complete.
+//
+// It starts in Connecting, waiting for Writable. It fails when the connect
+// fails, when a read or write fails, when the peer shuts its sending side
+// before the request is sent (ErrPeerClosed), when the stream ends before
+// the response is complete (io.ErrUnexpectedEOF), when the response is too
+// large (ErrTooLarge) or malformed (the Framing's error), and when a
+// deadline passes (ErrConnectDeadline, ErrDeadline).
+//
+// The zero Client is not usable; make one with NewClient.
+type Client struct {
+	cfg     ClientConfig
+	state   State
+	sent    int    // bytes of the request written
+	resp    []byte // bytes received
+	n       int    // length of the response once Done
+	err     error  // why it failed
+	pending Op     // the Op asked for and not yet answered
+	max     int    // Max of the pending OpRead
+	told    mux.Events
+
+	connectBy, doneBy time.Time // deadlines; zero when none
+}
+
+// NewClient returns a Client for an exchange whose non-blocking connect
+// was started at now.
+func NewClient(cfg ClientConfig, now time.Time) Client {
+	if cfg.Framing == nil {
+		cfg.Framing = UntilEOF{}
+	}
+	if cfg.MaxResponse <= 0 {
+		cfg.MaxResponse = DefaultMaxResponse
+	}
+	if cfg.ReadSize <= 0 {
+		cfg.ReadSize = DefaultReadSize
+	}
+	c := Client{cfg: cfg, state: Connecting}
+	if cfg.ConnectTimeout > 0 {
+		c.connectBy = now.Add(cfg.ConnectTimeout)
+	}
+	if cfg.Timeout > 0 {
+		c.doneBy = now.Add(cfg.Timeout)
+	}
+	c.told = c.Interest()
+	return c
+}
+
+// State returns the Client's state.
+func (c *Client) State() State { return c.state }
+
+// Err returns why the Client failed, or nil.
+func (c *Client) Err() error { return c.err }
+
+// Sent returns how many bytes of the request have been written.
+func (c *Client) Sent() int { return c.sent }
+
+// Response returns the response once the Client is Done, and nil before.
+// Bytes the peer sent after the response are not part of it.
+func (c *Client) Response() []byte {
+	if c.state != Done {
+		return nil
+	}
+	return c.resp[:c.n:c.n]
+}
+
+// Interest returns the conditions the Client waits for: Writable while
+// connecting or sending, Readable while receiving, none once finished.
+func (c *Client) Interest() mux.Events {
+	switch c.state {
+	case Connecting, Sending:
+		return mux.Writable
+	case Receiving:
+		return mux.Readable
+	}
+	return 0
+}
+
+// Deadline returns the time at which the Client should be given a Tick,
+// and false if it has no deadline.
+func (c *Client) Deadline() (time.Time, bool) {
+	if c.state.Terminal() {
+		return time.Time{}, false
+	}
+	d := c.doneBy
+	if c.state == Connecting && !c.connectBy.IsZero() && (d.IsZero() || c.connectBy.Before(d)) {
+		d = c.connectBy
+	}
+	return d, !d.IsZero()
+}
+
+// Clone returns an independent copy of c.
+func (c *Client) Clone() Client {
+	d := *c
+	if c.resp != nil {
+		d.resp = append(make([]byte, 0, cap(c.resp)), c.resp...)
+	}
+	return d
+}
+
+// Step advances the Client by one input and returns what to do next.
+func (c *Client) Step(in Input) Output {
+	if c.state.Terminal() {
+		return Output{}
+	}
+	switch in.kind {
+	case kindTick:
+		return c.tick(in.now)
+	case kindReady:
+		if c.pending == OpNone {
+			return c.ready(in.events)
+		}
+	case kindConnected:
+		if c.state == Connecting && (c.pending == OpNone || c.pending == OpCheckConnect) {
+			c.pending = OpNone
+			return c.connected(in.err)
+		}
+	case kindWrote:
+		if c.pending == OpWrite {
+			c.pending = OpNone
+			return c.wrote(in.n, in.err)
+		}
+	case kindRead:
+		if c.pending == OpRead {
+			c.pending = OpNone
+			return c.read(in.data, in.err)
+		}
+	}
+	return Output{}
+}
+
+func (c *Client) tick(now time.Time) Output {
+	d, ok := c.Deadline()
+	if !ok || now.Before(d) {
+		return c.output(OnTick, OpNone)
+	}
+	if c.state == Connecting && !c.connectBy.IsZero() && !now.Before(c.connectBy) {
+		return c.fail(OnDeadline, ErrConnectDeadline)
+	}
+	return c.fail(OnDeadline, ErrDeadline)
+}
+
+func (c *Client) ready(ev mux.Events) Output {
+	switch c.state {
+	case Connecting:
+		if ev&(mux.Writable|mux.Error|mux.Hangup|mux.ReadHangup) != 0 {
+			return c.output(OnReady, OpCheckConnect)
+		}
+	case Sending:
+		if ev&(mux.Writable|mux.Error|mux.Hangup) != 0 {
+			return c.output(OnReady, OpWrite)
+		}
+		if ev&mux.ReadHangup != 0 {
+			// The peer will send nothing more, so no response can follow
+			// the request. Waiting on would spin: the report is sticky.
+			return c.fail(OnPeerClosed, ErrPeerClosed)
+		}
+	case Receiving:
+		if ev&(mux.Readable|mux.ReadHangup|mux.Error|mux.Hangup) != 0 {
+			return c.output(OnReady, OpRead)
+		}
+	}
+	return c.output(OnSpurious, OpNone)
+}
+
+func (c *Client) connected(err error) Output {
+	switch {
+	case err == nil && len(c.cfg.Request) == 0:
+		return c.receive(OnConnected)
+	case err == nil:
+		c.state = Sending
+		return c.output(OnConnected, OpWrite)
+	case stillConnecting(err):
+		return c.output(OnConnecting, OpNone)
+	}
+	return c.fail(OnConnectFailed, err)
+}
+
+func (c *Client) wrote(n int, err error) Output {
+	if n > len(c.cfg.Request)-c.sent {
+		return c.fail(OnWriteFailed, ErrBadResult)
+	}
+	c.sent += n
+	switch {
+	case err != nil && !wouldBlock(err):
+		return c.fail(OnWriteFailed, err)
+	case c.sent == len(c.cfg.Request):
+		return c.receive(OnWroteAll)
+	case n > 0 && err == nil:
+		return c.output(OnWrotePart, OpWrite)
+	}
+	return c.output(OnWriteBlocked, OpNone)
+}
+
+// receive starts receiving once the request is sent. A Framing that
+// completes on no bytes at all (such as FixedLength(0)) finishes at once.
+func (c *Client) receive(t Trigger) Output {
+	c.state = Receiving
+	if n, ok, _ := c.cfg.Framing.Frame(c.resp, false); ok && n == 0 {
+		c.state = Done
+		return c.finish(t, nil)
+	}
+	return c.output(t, OpNone)
+}
+
+func (c *Client) read(data []byte, err error) Output {
+	if len(data) > c.max {
+		return c.fail(OnReadFailed, ErrBadResult)
+	}
+	eof := isEOF(len(data), err)
+	if len(data) > 0 || eof {
+		c.resp = append(c.resp, data...)
+		n, ok, ferr := c.cfg.Framing.Frame(c.resp, eof)
+		switch {
+		case ok && n > c.cfg.MaxResponse, !ok && ferr == nil && len(c.resp) > c.cfg.MaxResponse:
+			return c.fail(OnTooLarge, ErrTooLarge)
+		case ok:
+			c.n = n
+			c.state = Done
+			return c.finish(OnComplete, nil)
+		case eof:
+			if ferr == nil {
+				ferr = io.ErrUnexpectedEOF
+			}
+			return c.fail(OnEOF, ferr)
+		case ferr != nil:
+			return c.fail(OnMalformed, ferr)
+		}
+	}
+	switch {
+	case err != nil && !wouldBlock(err):
+		return c.fail(OnReadFailed, err)
+	case err != nil:
+		if len(data) > 0 {
+			return c.output(OnData, OpNone)
+		}
+		return c.output(OnReadBlocked, OpNone)
+	}
+	return c.output(OnData, OpRead)
+}
+
+// output returns an Output for trigger that asks for op, and records op as
+// pending.
+func (c *Client) output(t Trigger, op Op) Output {
+	out := Output{Op: op, Trigger: t}
+	c.pending = op
+	switch op {
+	case OpWrite:
+		out.Data = c.cfg.Request[c.sent:]
+	case OpRead:
+		c.max = min(c.cfg.ReadSize, c.cfg.MaxResponse+1-len(c.resp))
+		out.Max = c.max
+	}
+	if i := c.Interest(); i != c.told {
+		c.told = i
+		out.SetInterest, out.Interest = true, i
+	}
+	return out
+}
+
+func (c *Client) fail(t Trigger, err error) Output {
+	c.state = Failed
+	return c.finish(t, err)
+}
+
+func (c *Client) finish(t Trigger, err error) Output {
+	c.err = err
+	c.pending = OpNone
+	c.told = 0
+	return Output{Close: true, Err: err, Trigger: t}
+}

@@ -1,0 +1,361 @@
+package statemachine
+
+import (
+	"errors"
+	"io"
+	"time"
+
+	"github.com/muxkit/muxkit/mux"
+)
+
+// A Handler turns a request into its response.
+//
+// Respond appends the response to req to dst and returns the extended
+// slice. It must not keep req, which is only valid during the call. It is
+// called in the order the requests arrived.
+type Handler interface {
+	Respond(dst, req []byte) []byte
+}
+
+// HandlerFunc adapts a function to a Handler.
+type HandlerFunc func(dst, req []byte) []byte
+
+// Respond returns f(dst, req).
+func (f HandlerFunc) Respond(dst, req []byte) []byte { return f(dst, req) }
+
+// Echo is a Handler whose response is the request. With the Line framing
+// it makes a line echo server.
+type Echo struct{}
+
+// Respond appends req to dst.
+func (Echo) Respond(dst, req []byte) []byte { return append(dst, req...) }
+
+// ServerConfig describes how a ServerConn serves its connection.
+type ServerConfig struct {
+	// Framing splits the incoming stream into requests. A request of
+	// length 0 is not served. Nil means Line.
+	Framing Framing
+
+	// Handler makes the responses. Nil means Echo.
+	Handler Handler
+
+	// MaxQueued bounds the output queued for the peer: while more than
+	// MaxQueued bytes wait to be written, the ServerConn reads no more and
+	// serves no more requests. Zero means DefaultMaxQueued.
+	MaxQueued int
+
+	// MaxRequest is the most bytes a request may have; a longer one fails
+	// with ErrTooLarge. The ServerConn never buffers more than MaxRequest
+	// bytes of input. Zero means DefaultMaxRequest.
+	MaxRequest int
+
+	// ReadSize is the most bytes the ServerConn asks to read at once. Zero
+	// means DefaultReadSize.
+	ReadSize int
+
+	// Timeout bounds the life of the connection, counted from the time
+	// given to NewServerConn. Zero means no limit.
+	Timeout time.Duration
+}
+
+// A ServerConn is the server side of an accepted stream connection: it
+// reads requests, queues their responses and writes them, with
+// backpressure.
+//
+// It starts Open, waiting for Readable (and Writable while output is
+// queued). When more than MaxQueued bytes are queued it becomes Throttled:
+// it stops reading and serving, and waits for Writable only, until the
+// queue is back within the bound. When the peer shuts its sending side
+// (a read returns end of stream) it serves the requests already received,
+// becomes Draining until every response is written, and then Closed; bytes
+// after the last complete request are dropped. A failed read or write
+// (such as ECONNRESET or EPIPE), a request that is too large or malformed,
+// and the deadline make it Failed.
+//
+// While Throttled or Draining it waits for Writable only, so the contract
+// of package mux (rule 3: ReadHangup only with Readable interest) keeps a
+// peer's sticky half-close from waking the loop until the queue drains;
+// the bytes before the end of stream wait until then.
+//
+// The zero ServerConn is not usable; make one with NewServerConn.
+type ServerConn struct {
+	cfg      ServerConfig
+	state    State
+	in       []byte // received bytes not yet served
+	out      []byte // queued output; out[sent:] is not yet written
+	sent     int
+	canRead  bool // readiness reported and not yet used up by EAGAIN
+	canWrite bool
+	eof      bool
+	err      error
+	pending  Op
+	max      int // Max of the pending OpRead
+	told     mux.Events
+	doneBy   time.Time // deadline; zero when none
+}
+
+// NewServerConn returns a ServerConn for a connection accepted at now.
+func NewServerConn(cfg ServerConfig, now time.Time) ServerConn {
+	if cfg.Framing == nil {
+		cfg.Framing = Line
+	}
+	if cfg.Handler == nil {
+		cfg.Handler = Echo{}
+	}
+	if cfg.MaxQueued <= 0 {
+		cfg.MaxQueued = DefaultMaxQueued
+	}
+	if cfg.MaxRequest <= 0 {
+		cfg.MaxRequest = DefaultMaxRequest
+	}
+	if cfg.ReadSize <= 0 {
+		cfg.ReadSize = DefaultReadSize
+	}
+	s := ServerConn{cfg: cfg, state: Open}
+	if cfg.Timeout > 0 {
+		s.doneBy = now.Add(cfg.Timeout)
+	}
+	s.told = s.Interest()
+	return s
+}
+
+// State returns the ServerConn's state.
+func (s *ServerConn) State() State { return s.state }
+
+// Err returns why the ServerConn failed, or nil.
+func (s *ServerConn) Err() error { return s.err }
+
+// Queued returns how many bytes of output wait to be written.
+func (s *ServerConn) Queued() int { return len(s.out) - s.sent }
+
+// Buffered returns how many received bytes wait to be served.
+func (s *ServerConn) Buffered() int { return len(s.in) }
+
+// Interest returns the conditions the ServerConn waits for: Readable while
+// Open, Writable while output is queued, none once finished.
+func (s *ServerConn) Interest() mux.Events {
+	var ev mux.Events
+	if s.state == Open {
+		ev |= mux.Readable
+	}
+	if !s.state.Terminal() && s.Queued() > 0 {
+		ev |= mux.Writable
+	}
+	return ev
+}
+
+// Deadline returns the time at which the ServerConn should be given a
+// Tick, and false if it has no deadline.
+func (s *ServerConn) Deadline() (time.Time, bool) {
+	if s.state.Terminal() || s.doneBy.IsZero() {
+		return time.Time{}, false
+	}
+	return s.doneBy, true
+}
+
+// Clone returns an independent copy of s.
+func (s *ServerConn) Clone() ServerConn {
+	d := *s
+	if s.in != nil {
+		d.in = append(make([]byte, 0, cap(s.in)), s.in...)
+	}
+	if s.out != nil {
+		d.out = append(make([]byte, 0, cap(s.out)), s.out...)
+	}
+	return d
+}
+
+// Step advances the ServerConn by one input and returns what to do next.
+func (s *ServerConn) Step(in Input) Output {
+	if s.state.Terminal() {
+		return Output{}
+	}
+	switch in.kind {
+	case kindTick:
+		if !s.doneBy.IsZero() && !in.now.Before(s.doneBy) {
+			return s.fail(OnDeadline, ErrDeadline)
+		}
+		return s.output(OnTick, OpNone)
+	case kindReady:
+		if s.pending == OpNone {
+			return s.ready(in.events)
+		}
+	case kindWrote:
+		if s.pending == OpWrite {
+			s.pending = OpNone
+			return s.wrote(in.n, in.err)
+		}
+	case kindRead:
+		if s.pending == OpRead {
+			s.pending = OpNone
+			return s.read(in.data, in.err)
+		}
+	}
+	return Output{}
+}
+
+func (s *ServerConn) ready(ev mux.Events) Output {
+	if ev&(mux.Writable|mux.Error|mux.Hangup) != 0 {
+		s.canWrite = true
+	}
+	if ev&(mux.Readable|mux.ReadHangup|mux.Error|mux.Hangup) != 0 {
+		s.canRead = true
+	}
+	if op := s.nextOp(); op != OpNone {
+		return s.output(OnReady, op)
+	}
+	return s.output(OnSpurious, OpNone)
+}
+
+func (s *ServerConn) wrote(n int, err error) Output {
+	if n > s.Queued() {
+		return s.fail(OnWriteFailed, ErrBadResult)
+	}
+	s.sent += n
+	if s.sent == len(s.out) {
+		s.out, s.sent = s.out[:0], 0
+	}
+	if err != nil && !wouldBlock(err) {
+		return s.fail(OnWriteFailed, err)
+	}
+	if err != nil || n == 0 {
+		s.canWrite = false
+	}
+	var t Trigger
+	switch {
+	case s.Queued() == 0:
+		t = OnWroteAll
+	case err != nil || n == 0:
+		t = OnWriteBlocked
+	default:
+		t = OnWrotePart
+	}
+	return s.advance(t)
+}
+
+func (s *ServerConn) read(data []byte, err error) Output {
+	if len(data) > s.max {
+		return s.fail(OnReadFailed, ErrBadResult)
+	}
+	s.in = append(s.in, data...)
+	var t Trigger
+	switch {
+	case isEOF(len(data), err):
+		s.eof, s.canRead = true, false
+		t = OnEOF
+	case err != nil && !wouldBlock(err):
+		return s.fail(OnReadFailed, err)
+	case err != nil:
+		s.canRead = false
+		t = OnReadBlocked
+		if len(data) > 0 {
+			t = OnData
+		}
+	default:
+		t = OnData
+	}
+	return s.advance(t)
+}
+
+// advance serves the requests it may, settles the state and asks for the
+// next operation.
+func (s *ServerConn) advance(t Trigger) Output {
+	if ft, err := s.serve(); err != nil {
+		return s.fail(ft, err)
+	}
+	switch {
+	case s.eof && s.Queued() == 0:
+		s.state = Closed
+		s.err = nil
+		s.pending = OpNone
+		s.told = 0
+		return Output{Close: true, Trigger: t}
+	case s.eof:
+		s.state = Draining
+	case s.Queued() > s.cfg.MaxQueued:
+		s.state = Throttled
+	default:
+		s.state = Open
+	}
+	return s.output(t, s.nextOp())
+}
+
+// serve hands complete requests to the Handler while the queue is within
+// its bound, and returns the trigger and error to fail with, if any.
+func (s *ServerConn) serve() (Trigger, error) {
+	off := 0
+	defer func() {
+		if off > 0 {
+			s.in = append(s.in[:0], s.in[off:]...)
+		}
+	}()
+	for s.Queued() <= s.cfg.MaxQueued {
+		n, ok, err := s.cfg.Framing.Frame(s.in[off:], s.eof)
+		if err != nil {
+			if s.eof && errors.Is(err, io.ErrUnexpectedEOF) {
+				off = len(s.in) // a partial request at end of stream
+				return 0, nil
+			}
+			return OnMalformed, err
+		}
+		if !ok || n == 0 {
+			break
+		}
+		if n > s.cfg.MaxRequest {
+			return OnTooLarge, ErrTooLarge
+		}
+		if s.sent > 0 {
+			s.out = s.out[:copy(s.out, s.out[s.sent:])]
+			s.sent = 0
+		}
+		s.out = s.cfg.Handler.Respond(s.out, s.in[off:off+n])
+		off += n
+	}
+	if s.eof && s.Queued() <= s.cfg.MaxQueued {
+		off = len(s.in) // nothing more will complete
+		return 0, nil
+	}
+	if !s.eof && s.Queued() <= s.cfg.MaxQueued && len(s.in)-off >= s.cfg.MaxRequest {
+		return OnTooLarge, ErrTooLarge
+	}
+	return 0, nil
+}
+
+// nextOp returns the operation to do now: write while output is queued and
+// the descriptor was writable, else read while Open and readable.
+func (s *ServerConn) nextOp() Op {
+	switch {
+	case s.Queued() > 0 && s.canWrite:
+		return OpWrite
+	case s.state == Open && s.canRead:
+		return OpRead
+	}
+	return OpNone
+}
+
+// output returns an Output for trigger that asks for op, and records op as
+// pending.
+func (s *ServerConn) output(t Trigger, op Op) Output {
+	out := Output{Op: op, Trigger: t}
+	s.pending = op
+	switch op {
+	case OpWrite:
+		out.Data = s.out[s.sent:]
+	case OpRead:
+		s.max = min(s.cfg.ReadSize, s.cfg.MaxRequest-len(s.in))
+		out.Max = s.max
+	}
+	if i := s.Interest(); i != s.told {
+		s.told = i
+		out.SetInterest, out.Interest = true, i
+	}
+	return out
+}
+
+func (s *ServerConn) fail(t Trigger, err error) Output {
+	s.state = Failed
+	s.err = err
+	s.pending = OpNone
+	s.told = 0
+	return Output{Close: true, Err: err, Trigger: t}
+}

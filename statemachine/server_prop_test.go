@@ -1,0 +1,547 @@
+package statemachine
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/muxkit/muxkit/mux"
+	"pgregory.net/rapid"
+)
+
+// serverUnderTest is what checkServer drives: a ServerConn, or a
+// deliberately broken variant of one.
+type serverUnderTest interface {
+	Step(Input) Output
+	State() State
+	Interest() mux.Events
+	Deadline() (time.Time, bool)
+	Queued() int
+	Buffered() int
+	Err() error
+	clone() serverUnderTest
+}
+
+type realServer struct{ *ServerConn }
+
+func (s realServer) clone() serverUnderTest { d := s.ServerConn.Clone(); return realServer{&d} }
+
+func newRealServer(cfg ServerConfig, now time.Time) serverUnderTest {
+	s := NewServerConn(cfg, now)
+	return realServer{&s}
+}
+
+// tripleHandler answers each request with three copies of it, so that
+// output outgrows input and backpressure sets in.
+type tripleHandler struct{}
+
+func (tripleHandler) Respond(dst, req []byte) []byte {
+	return append(append(append(dst, req...), req...), req...)
+}
+
+// quietHandler answers requests that start with 'q' with nothing.
+type quietHandler struct{}
+
+func (quietHandler) Respond(dst, req []byte) []byte {
+	if len(req) > 0 && req[0] == 'q' {
+		return dst
+	}
+	return append(dst, req...)
+}
+
+// strictLine is the Line framing, except that a request starting with X
+// is malformed.
+type strictLine struct{}
+
+func (strictLine) Frame(buf []byte, atEOF bool) (int, bool, error) {
+	if len(buf) > 0 && buf[0] == 'X' {
+		return 0, false, malformed("request starts with X")
+	}
+	return Line.Frame(buf, atEOF)
+}
+
+// serverCase is one drawn server scenario.
+type serverCase struct {
+	Framing    Framing
+	Handler    Handler
+	Requests   [][]byte // complete requests, in order
+	Partial    []byte   // an incomplete request after them
+	HalfClose  bool     // the peer shuts its sending side after everything
+	MaxQueued  int
+	MaxRequest int
+	ReadSize   int
+	Timeout    time.Duration
+	CloneAt    int
+	Steps      []envStep
+}
+
+func (c serverCase) config() ServerConfig {
+	return ServerConfig{Framing: c.Framing, Handler: c.Handler, MaxQueued: c.MaxQueued,
+		MaxRequest: c.MaxRequest, ReadSize: c.ReadSize, Timeout: c.Timeout}
+}
+
+func (c serverCase) stream() []byte {
+	return append(bytes.Join(c.Requests, nil), c.Partial...)
+}
+
+// expected returns the output for every request, and whether a request
+// exceeds MaxRequest (which allows ErrTooLarge).
+func (c serverCase) expected() ([]byte, bool) {
+	var out []byte
+	tooLarge := len(c.Partial) >= c.MaxRequest
+	for _, r := range c.Requests {
+		out = c.Handler.Respond(out, r)
+		tooLarge = tooLarge || len(r) > c.MaxRequest
+	}
+	return out, tooLarge
+}
+
+func genServerCase() *rapid.Generator[serverCase] {
+	return rapid.Custom(func(t *rapid.T) serverCase {
+		c := serverCase{
+			Handler:    rapid.SampledFrom([]Handler{Echo{}, tripleHandler{}, quietHandler{}}).Draw(t, "handler"),
+			HalfClose:  rapid.Bool().Draw(t, "half close"),
+			MaxQueued:  rapid.IntRange(1, 30).Draw(t, "max queued"),
+			MaxRequest: rapid.IntRange(1, 24).Draw(t, "max request"),
+			ReadSize:   rapid.IntRange(1, 16).Draw(t, "read size"),
+			Timeout:    genTimeout(t, "timeout"),
+		}
+		nreq := rapid.IntRange(0, 12).Draw(t, "requests")
+		switch rapid.IntRange(0, 3).Draw(t, "framing") {
+		case 0:
+			c.Framing = Line
+			for range nreq {
+				c.Requests = append(c.Requests, append(genBytes(t, "line", "abq", 12), '\n'))
+			}
+			c.Partial = genBytes(t, "partial", "abq", 8)
+		case 3:
+			c.Framing = strictLine{}
+			for range nreq {
+				c.Requests = append(c.Requests, append(genBytes(t, "line", "aqX", 12), '\n'))
+			}
+			c.Partial = genBytes(t, "partial", "aqX", 8)
+		case 1:
+			c.Framing = Delimiter("\r\n")
+			for range nreq {
+				c.Requests = append(c.Requests, append(genBytes(t, "line", "aq\r", 12), "\r\n"...))
+			}
+			c.Partial = genBytes(t, "partial", "aq\r", 8)
+			if bytes.HasSuffix(c.Partial, []byte("\r")) {
+				c.Partial = c.Partial[:len(c.Partial)-1]
+			}
+		case 2:
+			k := rapid.IntRange(1, 6).Draw(t, "fixed length")
+			c.Framing = FixedLength(k)
+			for range nreq {
+				r := genBytes(t, "record", "aq\n", k)
+				c.Requests = append(c.Requests, append(r, bytes.Repeat([]byte("."), k-len(r))...))
+			}
+			c.Partial = genBytes(t, "partial", "aq\n", k-1)
+		}
+		n := rapid.IntRange(0, 200).Draw(t, "steps len")
+		c.Steps = rapid.SliceOfN(genEnvStep(), n, n).Draw(t, "steps")
+		c.CloneAt = rapid.IntRange(0, len(c.Steps)+10).Draw(t, "clone at")
+		return c
+	})
+}
+
+// serverEnv simulates the peer and the kernel around one ServerConn.
+type serverEnv struct {
+	c        serverCase
+	stream   []byte
+	want     []byte // every response, in order
+	peerSent int
+	peerShut bool
+	reset    bool
+	readPos  int
+	written  []byte
+	now      time.Time
+
+	injected     []error
+	writeCredit  bool
+	readCredit   bool
+	registered   mux.Events
+	pendingWrite []byte
+	trace        []string
+}
+
+func (e *serverEnv) truth() mux.Events {
+	if e.reset {
+		return mux.Readable | mux.Writable | mux.Error | mux.Hangup
+	}
+	ev := mux.Writable
+	if e.peerSent > e.readPos || e.peerShut {
+		ev |= mux.Readable
+	}
+	if e.peerShut {
+		ev |= mux.ReadHangup
+	}
+	return ev
+}
+
+func (e *serverEnv) inject(err error) error {
+	e.injected = append(e.injected, err)
+	return err
+}
+
+// answer returns the result of the outstanding op, shaped by s; a nil s
+// answers cooperatively.
+func (e *serverEnv) answer(out Output, s *envStep) Input {
+	switch out.Op {
+	case OpWrite:
+		n := len(out.Data)
+		if e.reset {
+			return Wrote(-1, syscall.EPIPE)
+		}
+		if s == nil {
+			return Wrote(n, nil)
+		}
+		switch s.Kind % 8 {
+		case 0, 1:
+			return Wrote(n, nil)
+		case 2, 3:
+			return Wrote(1+s.Size%n, nil)
+		case 4:
+			return Wrote(-1, syscall.EAGAIN)
+		case 5:
+			return Wrote(0, nil)
+		case 6:
+			if s.Size%8 == 0 {
+				e.reset = true
+				return Wrote(-1, e.inject(syscall.ECONNRESET))
+			}
+			return Wrote(-1, syscall.EINTR)
+		default:
+			return Wrote(s.Size%(n+1), syscall.EAGAIN)
+		}
+	case OpRead:
+		if e.reset {
+			return Read(nil, syscall.ECONNRESET)
+		}
+		avail := e.peerSent - e.readPos
+		if avail == 0 {
+			if e.peerShut {
+				if s != nil && s.Kind%2 == 0 {
+					return Read(nil, io.EOF)
+				}
+				return Read(nil, nil)
+			}
+			return Read(nil, syscall.EAGAIN)
+		}
+		k := min(avail, out.Max)
+		var err error
+		if s != nil {
+			switch s.Kind % 6 {
+			case 0, 1, 2:
+				k = 1 + s.Size%k
+			case 3:
+				return Read(nil, syscall.EAGAIN)
+			case 4:
+				k, err = 1+s.Size%k, syscall.EAGAIN
+			case 5:
+				if s.Size%8 == 0 {
+					e.reset = true
+					return Read(nil, e.inject(syscall.ECONNRESET))
+				}
+			}
+		}
+		data := e.stream[e.readPos : e.readPos+k]
+		e.readPos += k
+		return Read(data, err)
+	}
+	panic("no op to answer")
+}
+
+// event returns what happens while the ServerConn waits, shaped by s, and
+// false if nothing reaches it.
+func (e *serverEnv) event(s envStep) (Input, bool) {
+	switch s.Kind {
+	case 0, 1, 2, 3, 4, 5:
+		truth := e.truth()
+		ev := (truth&s.Keep | s.Events&(mux.Readable|mux.Writable)) & e.registered
+		if s.Wild {
+			ev |= s.Events
+		}
+		ev |= truth & mux.ReportedOnly
+		return Ready(ev), ev != 0
+	case 6, 7, 8:
+		if !e.peerShut {
+			e.peerSent = min(len(e.stream), e.peerSent+1+s.Size%8)
+		}
+	case 9, 13:
+		if e.c.HalfClose {
+			e.peerSent, e.peerShut = len(e.stream), true
+		}
+	case 10, 11:
+		e.now = e.now.Add(s.DT)
+		return Tick(e.now), true
+	case 12:
+		if s.Size%3 == 0 {
+			e.reset = true
+			e.inject(syscall.ECONNRESET)
+		}
+	}
+	return Input{}, false
+}
+
+func (e *serverEnv) logf(format string, args ...any) {
+	e.trace = append(e.trace, fmt.Sprintf(format, args...))
+}
+
+func (e *serverEnv) errorf(format string, args ...any) error {
+	tail := e.trace
+	if len(tail) > 40 {
+		tail = tail[len(tail)-40:]
+	}
+	return fmt.Errorf("%s\ntrace (last %d steps):\n  %s", fmt.Sprintf(format, args...), len(tail), strings.Join(tail, "\n  "))
+}
+
+func wantServerInterest(st State, queued int) mux.Events {
+	var ev mux.Events
+	if st == Open {
+		ev |= mux.Readable
+	}
+	if !st.Terminal() && queued > 0 {
+		ev |= mux.Writable
+	}
+	return ev
+}
+
+// checkServer runs the scenario against the machine newM makes and returns
+// the first broken property. seen records the transitions made.
+func checkServer(c serverCase, newM func(ServerConfig, time.Time) serverUnderTest, seen map[Transition]bool) error {
+	m := newM(c.config(), t0)
+	twin := newM(c.config(), t0)
+	want, tooLarge := c.expected()
+	e := &serverEnv{c: c, stream: c.stream(), want: want, now: t0, registered: m.Interest()}
+	if e.registered != mux.Readable {
+		return e.errorf("new ServerConn has interest %v, want Readable", e.registered)
+	}
+	maxResponse := 3 * max(c.MaxRequest, len(c.Partial))
+	for _, r := range c.Requests {
+		maxResponse = max(maxResponse, 3*len(r))
+	}
+
+	steps := 0
+	var out Output
+	step := func(in Input) error {
+		if steps == c.CloneAt {
+			twin = m.clone()
+		}
+		steps++
+		if in.kind == kindWrote {
+			// Data is valid only until the next Step.
+			e.written = append(e.written, e.pendingWrite[:in.n]...)
+		}
+		before := m.State()
+		outTwin := twin.Step(in)
+		out = m.Step(in)
+		after := m.State()
+		e.logf("%v in %v -> %v: op %v %q max %d set %v %v close %v err %v queued %d buffered %d",
+			in, before, after, out.Op, out.Data, out.Max, out.SetInterest, out.Interest, out.Close, out.Err, m.Queued(), m.Buffered())
+		return checkServerStep(c, e, m, in, before, after, out, outTwin, maxResponse, seen)
+	}
+
+	for i := 0; i < len(c.Steps) && !m.State().Terminal(); {
+		s := c.Steps[i]
+		i++
+		if out.Op != OpNone {
+			if err := step(e.answer(out, &s)); err != nil {
+				return err
+			}
+			continue
+		}
+		if in, ok := e.event(s); ok {
+			if err := step(in); err != nil {
+				return err
+			}
+		}
+	}
+	// Settle: the peer sends everything (and shuts its side if it will),
+	// and every operation succeeds as far as it can.
+	if !e.peerShut {
+		e.peerSent, e.peerShut = len(e.stream), c.HalfClose
+	}
+	for budget := 8*(len(e.stream)+len(want)) + 50; !m.State().Terminal(); budget-- {
+		if budget == 0 {
+			return e.errorf("ServerConn did not finish or settle when every operation succeeded: state %v", m.State())
+		}
+		var in Input
+		if out.Op != OpNone {
+			in = e.answer(out, nil)
+		} else {
+			ev := e.truth() & (e.registered | mux.ReportedOnly)
+			if ev == 0 {
+				if e.registered == mux.Readable && !c.HalfClose && e.readPos == len(e.stream) {
+					break // idle, waiting for requests that will not come
+				}
+				return e.errorf("ServerConn in %v waits for %v, which will never come", m.State(), e.registered)
+			}
+			in = Ready(ev)
+		}
+		if err := step(in); err != nil {
+			return err
+		}
+	}
+
+	err := m.Err()
+	switch st := m.State(); {
+	case st == Failed:
+		malformedOK := c.Framing == strictLine{} && bytes.Contains(append([]byte("\n"), e.stream...), []byte("\nX"))
+		ok := errors.Is(err, ErrDeadline) || errors.Is(err, ErrTooLarge) && tooLarge || errors.Is(err, ErrMalformed) && malformedOK
+		for _, inj := range e.injected {
+			ok = ok || errors.Is(err, inj) || errors.Is(err, syscall.EPIPE)
+		}
+		if !ok {
+			return e.errorf("ServerConn failed with %v, which nothing in the run justifies (tooLarge=%v injected=%v)", err, tooLarge, e.injected)
+		}
+	case st == Closed && !c.HalfClose:
+		return e.errorf("ServerConn closed although the peer never shut its side")
+	case !bytes.Equal(e.written, want):
+		return e.errorf("ServerConn in %v wrote %q, want every response once, in order: %q", st, e.written, want)
+	}
+	return nil
+}
+
+// checkServerStep checks what must hold after every Step.
+func checkServerStep(c serverCase, e *serverEnv, m serverUnderTest, in Input, before, after State, out, outTwin Output, maxResponse int, seen map[Transition]bool) error {
+	if !equalOutputs(out, outTwin) {
+		return e.errorf("same inputs gave different outputs: %+v and %+v", out, outTwin)
+	}
+	if before.Terminal() {
+		if !equalOutputs(out, Output{}) || out.Data != nil || after != before {
+			return e.errorf("ServerConn in terminal state %v emitted %+v and moved to %v, want nothing", before, out, after)
+		}
+		return nil
+	}
+	if out.Trigger == 0 {
+		return e.errorf("ServerConn ignored %v in %v, want it understood", in, before)
+	}
+	tr := Transition{before, out.Trigger, after}
+	if !inTable(serverTable[:], tr) {
+		return e.errorf("transition %v is not in the ServerConn's table", tr)
+	}
+	seen[tr] = true
+
+	if out.Close != after.Terminal() {
+		return e.errorf("Close = %v in state %v, want Close exactly when the ServerConn finishes", out.Close, after)
+	}
+	if out.Close && (out.Err == nil) != (after == Closed) {
+		return e.errorf("ServerConn finished in %v with error %v, want an error exactly when it failed", after, out.Err)
+	}
+	if out.Err != m.Err() {
+		return e.errorf("Output.Err = %v but Err() = %v", out.Err, m.Err())
+	}
+
+	// Interest and backpressure.
+	if out.SetInterest {
+		if out.Close || out.Interest == 0 || out.Interest == e.registered {
+			return e.errorf("SetInterest to %v with registered %v and Close %v, want a real change to a non-empty interest", out.Interest, e.registered, out.Close)
+		}
+		e.registered = out.Interest
+	}
+	if out.Close {
+		e.registered = 0
+	}
+	q := m.Queued()
+	if want := wantServerInterest(after, q); e.registered != want || m.Interest() != want {
+		return e.errorf("in %v with %d bytes queued the registered interest is %v and Interest() is %v, want %v", after, q, e.registered, m.Interest(), want)
+	}
+	if (after == Throttled) != (q > c.MaxQueued && (after == Open || after == Throttled)) {
+		return e.errorf("ServerConn in %v with %d bytes queued (bound %d), want Throttled exactly while the queue exceeds the bound", after, q, c.MaxQueued)
+	}
+	if !after.Terminal() && (m.Buffered() > c.MaxRequest || q > c.MaxQueued+maxResponse) {
+		return e.errorf("ServerConn holds %d bytes of input (limit %d) and %d of output (bound %d + one response), want both bounded", m.Buffered(), c.MaxRequest, q, c.MaxQueued)
+	}
+
+	// Deadlines.
+	wantD := t0.Add(c.Timeout)
+	if in.kind == kindTick {
+		fired := errors.Is(out.Err, ErrDeadline)
+		due := c.Timeout > 0 && !in.now.Before(wantD)
+		if fired != due {
+			return e.errorf("Tick(%v) with timeout %v: fired = %v, want %v", in.now.Sub(t0), c.Timeout, fired, due)
+		}
+		if out.Op != OpNone {
+			return e.errorf("Tick led to op %v, want no I/O from the passing of time", out.Op)
+		}
+	} else if errors.Is(out.Err, ErrDeadline) {
+		return e.errorf("deadline error on %v, want deadlines to fire only on Tick", in)
+	}
+	if d, ok := m.Deadline(); ok != (c.Timeout > 0 && !after.Terminal()) || ok && !d.Equal(wantD) {
+		return e.errorf("Deadline() = %v, %v in %v, want %v", d, ok, after, wantD)
+	}
+
+	// Readiness credit and ops.
+	switch in.kind {
+	case kindReady:
+		if in.events&(mux.Writable|mux.Error|mux.Hangup) != 0 {
+			e.writeCredit = true
+		}
+		if in.events&(mux.Readable|mux.ReadHangup|mux.Error|mux.Hangup) != 0 {
+			e.readCredit = true
+		}
+	case kindWrote:
+		if in.n == 0 || wouldBlock(in.err) {
+			e.writeCredit = false
+		}
+	case kindRead:
+		if wouldBlock(in.err) || isEOF(len(in.data), in.err) {
+			e.readCredit = false
+		}
+	}
+	switch out.Op {
+	case OpWrite:
+		if !e.writeCredit || len(out.Data) == 0 {
+			return e.errorf("write of %q with write credit %v after %v, want non-empty writes only while writable", out.Data, e.writeCredit, in)
+		}
+		if rest := e.want[len(e.written):]; !bytes.HasPrefix(rest, out.Data) {
+			return e.errorf("write of %q after %q was written, want the next bytes of the responses %q", out.Data, e.written, rest)
+		}
+		e.pendingWrite = out.Data
+	case OpRead:
+		if after != Open || !e.readCredit {
+			return e.errorf("read in %v with read credit %v after %v, want reads only while Open and readable", after, e.readCredit, in)
+		}
+		if out.Max < 1 || m.Buffered()+out.Max > c.MaxRequest {
+			return e.errorf("read of up to %d with %d bytes buffered, want 1 to %d (MaxRequest)", out.Max, m.Buffered(), c.MaxRequest-m.Buffered())
+		}
+	case OpNone:
+		if !after.Terminal() && e.registered == 0 {
+			return e.errorf("ServerConn in %v does nothing and waits for nothing", after)
+		}
+	default:
+		return e.errorf("ServerConn asked for %v, want only reads and writes", out.Op)
+	}
+	if !bytes.HasPrefix(e.want, e.written) {
+		return e.errorf("written %q is not a prefix of the responses %q", e.written, e.want)
+	}
+	return nil
+}
+
+func TestServerProperties(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		c := genServerCase().Draw(t, "case")
+		if err := checkServer(c, newRealServer, map[Transition]bool{}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
+
+// TestServerTableCoverage runs a fixed set of generated cases and checks
+// that together they make every transition in the table, so that the table
+// lists nothing the ServerConn cannot do.
+func TestServerTableCoverage(t *testing.T) {
+	seen := map[Transition]bool{}
+	for seed := range coverageSeeds {
+		if err := checkServer(genServerCase().Example(seed), newRealServer, seen); err != nil {
+			t.Fatalf("case %d: %v", seed, err)
+		}
+	}
+	coverage(t, serverTable[:], seen)
+}
