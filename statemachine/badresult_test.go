@@ -17,10 +17,10 @@ func TestBadResultFails(t *testing.T) {
 		Request: []byte("ping"),
 		Framing: statemachine.FixedLength(4),
 	}, now)
-	c.Step(statemachine.Connected(nil))
-	out := c.Step(statemachine.Ready(mux.Writable))
+	c.Step(statemachine.Ready(mux.Writable))
+	out := c.Step(statemachine.Connected(nil))
 	if out.Op != statemachine.OpWrite {
-		t.Fatalf("connected client given Writable: Op = %v; want OpWrite", out.Op)
+		t.Fatalf("client given Connected(nil): Op = %v; want OpWrite", out.Op)
 	}
 	out = c.Step(statemachine.Wrote(len(out.Data)+1, nil))
 	if !out.Close || !errors.Is(out.Err, statemachine.ErrBadResult) || c.State() != statemachine.Failed {
