@@ -170,18 +170,14 @@ func genClientCase() *rapid.Generator[clientCase] {
 
 // clientEnv simulates the peer and the kernel around one Client.
 type clientEnv struct {
-	c        clientCase
-	conn     int // 0 connecting, 1 connected, 2 refused
-	peerSent int // bytes of Stream the peer has sent
-	peerShut bool
-	reset    bool
-	readPos  int
-	written  []byte
-	now      time.Time
+	peer
+	c       clientCase
+	conn    int // 0 connecting, 1 connected, 2 refused
+	written []byte
+	now     time.Time
 
-	injected     []error // errors the env put into results
-	shutEarly    bool    // the peer shut while the request was unsent
-	writeCredit  bool    // Writable (or a hangup) reported and not used up by EAGAIN
+	shutEarly    bool // the peer shut while the request was unsent
+	writeCredit  bool // Writable (or a hangup) reported and not used up by EAGAIN
 	readCredit   bool
 	registered   mux.Events
 	pendingWrite []byte
@@ -230,11 +226,6 @@ func (e *clientEnv) shut() {
 	}
 }
 
-func (e *clientEnv) inject(err error) error {
-	e.injected = append(e.injected, err)
-	return err
-}
-
 // answer returns the result of the outstanding op, shaped by s; a nil s
 // answers cooperatively.
 func (e *clientEnv) answer(out Output, s *envStep) Input {
@@ -248,65 +239,12 @@ func (e *clientEnv) answer(out Output, s *envStep) Input {
 		}
 		return Connected(syscall.EINPROGRESS)
 	case OpWrite:
-		n := len(out.Data)
-		if e.reset || e.conn == refused {
+		if e.conn == refused {
 			return Wrote(-1, syscall.EPIPE)
 		}
-		if s == nil {
-			return Wrote(n, nil)
-		}
-		switch s.Kind % 8 {
-		case 0, 1:
-			return Wrote(n, nil)
-		case 2, 3:
-			return Wrote(1+s.Size%n, nil)
-		case 4:
-			return Wrote(-1, syscall.EAGAIN)
-		case 5:
-			return Wrote(0, nil)
-		case 6:
-			if s.Size%4 == 0 {
-				e.reset = true
-				return Wrote(-1, e.inject(syscall.ECONNRESET))
-			}
-			return Wrote(-1, syscall.EINTR)
-		default:
-			return Wrote(s.Size%(n+1), syscall.EAGAIN)
-		}
+		return e.wrote(len(out.Data), s, 4)
 	case OpRead:
-		if e.reset {
-			return Read(nil, syscall.ECONNRESET)
-		}
-		avail := e.peerSent - e.readPos
-		if avail == 0 {
-			if e.peerShut {
-				if s != nil && s.Kind%2 == 0 {
-					return Read(nil, io.EOF)
-				}
-				return Read(nil, nil)
-			}
-			return Read(nil, syscall.EAGAIN)
-		}
-		k := min(avail, out.Max)
-		var err error
-		if s != nil {
-			switch s.Kind % 6 {
-			case 0, 1, 2:
-				k = 1 + s.Size%k
-			case 3:
-				return Read(nil, syscall.EAGAIN)
-			case 4:
-				k, err = 1+s.Size%k, syscall.EAGAIN
-			case 5:
-				if s.Size%3 == 0 {
-					e.reset = true
-					return Read(nil, e.inject(syscall.ECONNRESET))
-				}
-			}
-		}
-		data := e.c.Stream[e.readPos : e.readPos+k]
-		e.readPos += k
-		return Read(data, err)
+		return e.read(out.Max, s, 3)
 	}
 	panic("no op to answer")
 }
@@ -387,7 +325,7 @@ func wantClientInterest(st State) mux.Events {
 func checkClient(c clientCase, newM func(ClientConfig, time.Time) clientUnderTest, seen map[Transition]bool) error {
 	m := newM(c.config(), t0)
 	twin := newM(c.config(), t0) // fed the same inputs: must give the same outputs
-	e := &clientEnv{c: c, now: t0, registered: m.Interest()}
+	e := &clientEnv{peer: peer{stream: c.Stream}, c: c, now: t0, registered: m.Interest()}
 	if e.registered != mux.Writable {
 		return e.errorf("new Client has interest %v, want Writable", e.registered)
 	}

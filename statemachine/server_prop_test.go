@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"syscall"
 	"testing"
@@ -152,17 +151,12 @@ func genServerCase() *rapid.Generator[serverCase] {
 
 // serverEnv simulates the peer and the kernel around one ServerConn.
 type serverEnv struct {
-	c        serverCase
-	stream   []byte
-	want     []byte // every response, in order
-	peerSent int
-	peerShut bool
-	reset    bool
-	readPos  int
-	written  []byte
-	now      time.Time
+	peer
+	c       serverCase
+	want    []byte // every response, in order
+	written []byte
+	now     time.Time
 
-	injected     []error
 	writeCredit  bool
 	readCredit   bool
 	registered   mux.Events
@@ -184,77 +178,13 @@ func (e *serverEnv) truth() mux.Events {
 	return ev
 }
 
-func (e *serverEnv) inject(err error) error {
-	e.injected = append(e.injected, err)
-	return err
-}
-
 // answer returns the result of the outstanding op, shaped by s; a nil s
 // answers cooperatively.
 func (e *serverEnv) answer(out Output, s *envStep) Input {
-	switch out.Op {
-	case OpWrite:
-		n := len(out.Data)
-		if e.reset {
-			return Wrote(-1, syscall.EPIPE)
-		}
-		if s == nil {
-			return Wrote(n, nil)
-		}
-		switch s.Kind % 8 {
-		case 0, 1:
-			return Wrote(n, nil)
-		case 2, 3:
-			return Wrote(1+s.Size%n, nil)
-		case 4:
-			return Wrote(-1, syscall.EAGAIN)
-		case 5:
-			return Wrote(0, nil)
-		case 6:
-			if s.Size%8 == 0 {
-				e.reset = true
-				return Wrote(-1, e.inject(syscall.ECONNRESET))
-			}
-			return Wrote(-1, syscall.EINTR)
-		default:
-			return Wrote(s.Size%(n+1), syscall.EAGAIN)
-		}
-	case OpRead:
-		if e.reset {
-			return Read(nil, syscall.ECONNRESET)
-		}
-		avail := e.peerSent - e.readPos
-		if avail == 0 {
-			if e.peerShut {
-				if s != nil && s.Kind%2 == 0 {
-					return Read(nil, io.EOF)
-				}
-				return Read(nil, nil)
-			}
-			return Read(nil, syscall.EAGAIN)
-		}
-		k := min(avail, out.Max)
-		var err error
-		if s != nil {
-			switch s.Kind % 6 {
-			case 0, 1, 2:
-				k = 1 + s.Size%k
-			case 3:
-				return Read(nil, syscall.EAGAIN)
-			case 4:
-				k, err = 1+s.Size%k, syscall.EAGAIN
-			case 5:
-				if s.Size%8 == 0 {
-					e.reset = true
-					return Read(nil, e.inject(syscall.ECONNRESET))
-				}
-			}
-		}
-		data := e.stream[e.readPos : e.readPos+k]
-		e.readPos += k
-		return Read(data, err)
+	if out.Op == OpWrite {
+		return e.wrote(len(out.Data), s, 8)
 	}
-	panic("no op to answer")
+	return e.read(out.Max, s, 8)
 }
 
 // event returns what happens while the ServerConn waits, shaped by s, and
@@ -318,7 +248,7 @@ func checkServer(c serverCase, newM func(ServerConfig, time.Time) serverUnderTes
 	m := newM(c.config(), t0)
 	twin := newM(c.config(), t0)
 	want, tooLarge := c.expected()
-	e := &serverEnv{c: c, stream: c.stream(), want: want, now: t0, registered: m.Interest()}
+	e := &serverEnv{peer: peer{stream: c.stream()}, c: c, want: want, now: t0, registered: m.Interest()}
 	if e.registered != mux.Readable {
 		return e.errorf("new ServerConn has interest %v, want Readable", e.registered)
 	}
