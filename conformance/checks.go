@@ -24,6 +24,7 @@ var checks = []check{
 	{2, "level-triggered", checkLevelTriggered},
 
 	{3, "writable-never-unasked", checkWritableUnasked},
+	{3, "writable-dropped", checkWritableDropped},
 	{3, "one-event-per-fd", checkOneEventPerFD},
 	{3, "eof-is-readable", checkEOF},
 	{3, "peer-close", checkPeerClose},
@@ -40,6 +41,7 @@ var checks = []check{
 
 	{6, "empty-buffer", checkEmptyBuffer},
 	{6, "no-starvation", checkNoStarvation},
+	{6, "e2e-exchanges", checkExchanges}, // end to end: rules 2, 3 and 6 in a small loop (e2e.go)
 
 	{7, "wake-before-wait", checkWakeBeforeWait},
 	{7, "wake-blocked-wait", checkWakeBlocked},
@@ -208,6 +210,25 @@ func checkWritableUnasked(c *C) {
 	c.add(b, mux.Readable|mux.Priority)
 	if w := c.wait(4, 20*time.Millisecond); w.n != 0 || w.err != nil {
 		c.Errorf("Wait(20ms) on writable fds added for Readable = %v; want (0, nil): Writable never unasked", w)
+	}
+}
+
+// checkWritableDropped: once no descriptor asks for Writable, no Wait
+// reports it — a backend must not read a stale result of an earlier call
+// (select once did, when it stopped passing a write set).
+func checkWritableDropped(c *C) {
+	a, _ := c.pair()
+	x, _ := c.readablePair()
+	c.add(a, mux.Readable|mux.Writable)
+	c.add(x, mux.Readable)
+	if w := c.wait(4, prompt); w.find(a) != mux.Writable || w.find(x) != mux.Readable {
+		c.Fatalf("Wait on writable fd %d and readable fd %d = %v; want both reported", a, x, w)
+	}
+	c.modify(a, mux.Readable)
+	for i := range 2 {
+		if w := c.wait(4, prompt); w.n != 1 || w.find(x) != mux.Readable || w.err != nil {
+			c.Errorf("Wait #%d after Modify(%d, Readable) = %v; want only {%d Readable}: Writable was dropped", i+1, a, w, x)
+		}
 	}
 }
 

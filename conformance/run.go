@@ -223,9 +223,14 @@ func (c *C) report(s Status, msg string) {
 	c.msgs = append(c.msgs, msg)
 }
 
-// Errorf records a failure of the check's rule and goes on.
+// Errorf records a failure of the check's rule and goes on. The message
+// starts with the rule, unless it names one itself.
 func (c *C) Errorf(format string, args ...any) {
-	c.report(Fail, c.prefix()+fmt.Sprintf(format, args...))
+	msg := fmt.Sprintf(format, args...)
+	if !strings.HasPrefix(msg, "rule ") {
+		msg = c.prefix() + msg
+	}
+	c.report(Fail, msg)
 }
 
 // Fatalf records a failure and ends the check.

@@ -135,11 +135,13 @@ func (k *kernel) Call(left time.Duration) (int, error) {
 		if k.anyW {
 			k.w = k.tw
 		} else {
+			k.w.Zero() // Collect reads it: no stale result of an earlier call
 			w = nil
 		}
 		if k.anyE {
 			k.e = k.te
 		} else {
+			k.e.Zero()
 			e = nil
 		}
 		n, err := pselect(k.nfd, &k.r, w, e, left)
