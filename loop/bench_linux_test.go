@@ -1,0 +1,144 @@
+package loop_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/muxkit/muxkit/loop"
+	"github.com/muxkit/muxkit/mux/epoll"
+	"github.com/muxkit/muxkit/statemachine"
+)
+
+// benchConns is how many connections the serving benchmarks keep open at
+// once; each does its share of b.N request/response round trips.
+const benchConns = 100
+
+// BenchmarkServe compares, in one run, the same clients served by the
+// loop on epoll (one goroutine, ServerConn machines) and by
+// goroutine-per-connection net code. ns/op is per round trip of a 64-byte
+// line over 127.0.0.1 TCP.
+func BenchmarkServe(b *testing.B) {
+	b.Run("loop-epoll", func(b *testing.B) {
+		m, err := epoll.New()
+		if err != nil {
+			b.Fatalf("epoll.New() = %v", err)
+		}
+		defer m.Close()
+		sys := loop.OS()
+		l, err := loop.New(loop.Config{Mux: m, Sys: sys})
+		if err != nil {
+			b.Fatalf("loop.New = %v", err)
+		}
+		lfd, err := sys.Listen("127.0.0.1:0")
+		if err != nil {
+			b.Fatalf("Listen = %v", err)
+		}
+		addr, err := loop.LocalAddr(lfd)
+		if err != nil {
+			b.Fatalf("LocalAddr = %v", err)
+		}
+		l.Serve(lfd, func(now time.Time) loop.Task {
+			s := statemachine.NewServerConn(statemachine.ServerConfig{}, now)
+			return &s
+		}, nil)
+		ran := make(chan error, 1)
+		go func() { ran <- l.Run() }()
+		pingPong(b, addr)
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := l.Shutdown(ctx); err != nil {
+			b.Errorf("Shutdown = %v; want a graceful stop", err)
+		}
+		if err := <-ran; err != nil {
+			b.Errorf("Run() = %v", err)
+		}
+	})
+	b.Run("goroutines", func(b *testing.B) {
+		ln, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			b.Fatalf("net.Listen = %v", err)
+		}
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					defer c.Close()
+					buf := make([]byte, 4096)
+					for {
+						n, err := c.Read(buf)
+						if n > 0 {
+							if _, err := c.Write(buf[:n]); err != nil {
+								return
+							}
+						}
+						if err != nil {
+							return
+						}
+					}
+				}()
+			}
+		}()
+		pingPong(b, ln.Addr().String())
+		ln.Close()
+		wg.Wait()
+	})
+}
+
+// pingPong dials benchConns connections to addr and, timed, makes b.N
+// round trips over them in all, each connection in its own goroutine.
+func pingPong(b *testing.B, addr string) {
+	conns := make([]net.Conn, benchConns)
+	for i := range conns {
+		c, err := net.Dial("tcp", addr)
+		if err != nil {
+			b.Fatalf("Dial = %v", err)
+		}
+		conns[i] = c
+	}
+	msg := make([]byte, 64)
+	for i := range msg {
+		msg[i] = 'a' + byte(i%26)
+	}
+	msg[len(msg)-1] = '\n'
+	b.ReportAllocs()
+	b.ResetTimer()
+	var wg sync.WaitGroup
+	for i, c := range conns {
+		trips := b.N / benchConns
+		if i < b.N%benchConns {
+			trips++
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			buf := make([]byte, len(msg))
+			for range trips {
+				if _, err := c.Write(msg); err != nil {
+					b.Errorf("Write = %v", err)
+					return
+				}
+				if _, err := io.ReadFull(c, buf); err != nil {
+					b.Errorf("Read = %v", err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	b.StopTimer()
+	for _, c := range conns {
+		c.Close()
+	}
+}

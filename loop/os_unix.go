@@ -1,0 +1,161 @@
+//go:build unix
+
+package loop
+
+import (
+	"fmt"
+	"net/netip"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// OS returns the Sys of the operating system: real descriptors, TCP
+// addresses written as an IP literal and a port ("127.0.0.1:8080",
+// "[::1]:8080"), and the real clock.
+func OS() Sys { return osSys{} }
+
+// osSys implements Sys with golang.org/x/sys/unix.
+type osSys struct{}
+
+func (osSys) Read(fd int, p []byte) (int, error) {
+	for {
+		n, err := unix.Read(fd, p)
+		if err == unix.EINTR {
+			continue
+		}
+		return max(n, 0), err
+	}
+}
+
+func (osSys) Write(fd int, p []byte) (int, error) {
+	for {
+		n, err := unix.Write(fd, p)
+		if err == unix.EINTR {
+			continue
+		}
+		return max(n, 0), err
+	}
+}
+
+func (osSys) Close(fd int) error { return unix.Close(fd) }
+
+func (osSys) SockErr(fd int) error {
+	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
+	if err != nil {
+		return err
+	}
+	if errno != 0 {
+		return unix.Errno(errno)
+	}
+	return nil
+}
+
+func (osSys) Accept(fd int) (int, error) {
+	for {
+		nfd, _, err := unix.Accept(fd)
+		switch err {
+		case nil:
+		case unix.EINTR, unix.ECONNABORTED:
+			continue
+		default:
+			return -1, err
+		}
+		if err := prepare(nfd); err != nil {
+			unix.Close(nfd)
+			return -1, err
+		}
+		return nfd, nil
+	}
+}
+
+func (osSys) Dial(addr string) (int, error) {
+	fd, sa, err := socketFor(addr)
+	if err != nil {
+		return -1, err
+	}
+	switch err := unix.Connect(fd, sa); {
+	case err == nil, err == unix.EINPROGRESS, err == unix.EINTR:
+		// EINTR: the connect goes on asynchronously, as for EINPROGRESS.
+		return fd, nil
+	default:
+		unix.Close(fd)
+		return -1, fmt.Errorf("connect %s: %w", addr, err)
+	}
+}
+
+func (osSys) Listen(addr string) (int, error) {
+	fd, sa, err := socketFor(addr)
+	if err != nil {
+		return -1, err
+	}
+	if err := unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_REUSEADDR, 1); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("setsockopt SO_REUSEADDR: %w", err)
+	}
+	if err := unix.Bind(fd, sa); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("bind %s: %w", addr, err)
+	}
+	if err := unix.Listen(fd, unix.SOMAXCONN); err != nil {
+		unix.Close(fd)
+		return -1, fmt.Errorf("listen %s: %w", addr, err)
+	}
+	return fd, nil
+}
+
+func (osSys) Now() time.Time { return time.Now() }
+
+// socketFor returns a new non-blocking, close-on-exec TCP socket of the
+// family of addr, and addr as a sockaddr.
+func socketFor(addr string) (int, unix.Sockaddr, error) {
+	ap, err := netip.ParseAddrPort(addr)
+	if err != nil {
+		return -1, nil, fmt.Errorf("address %q: want an IP literal and a port: %w", addr, err)
+	}
+	var sa unix.Sockaddr
+	family := unix.AF_INET
+	if ip := ap.Addr().Unmap(); ip.Is4() {
+		sa = &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ip.As4()}
+	} else {
+		family = unix.AF_INET6
+		sa = &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ip.As16()}
+	}
+	fd, err := unix.Socket(family, unix.SOCK_STREAM, 0)
+	if err != nil {
+		return -1, nil, fmt.Errorf("socket: %w", err)
+	}
+	if err := prepare(fd); err != nil {
+		unix.Close(fd)
+		return -1, nil, err
+	}
+	return fd, sa, nil
+}
+
+// prepare makes fd non-blocking and close-on-exec. (Portable where
+// SOCK_NONBLOCK, SOCK_CLOEXEC and accept4 are not; the loop does not fork,
+// so the window between socket and FD_CLOEXEC matters only to programs
+// that exec concurrently.)
+func prepare(fd int) error {
+	if err := unix.SetNonblock(fd, true); err != nil {
+		return fmt.Errorf("set non-blocking: %w", err)
+	}
+	unix.CloseOnExec(fd)
+	return nil
+}
+
+// LocalAddr returns the address the socket fd is bound to, such as
+// "127.0.0.1:41234": after Listen on port 0, the port the system chose.
+func LocalAddr(fd int) (string, error) {
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return "", fmt.Errorf("getsockname: %w", err)
+	}
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port)).String(), nil
+	case *unix.SockaddrInet6:
+		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port)).String(), nil
+	}
+	return "", fmt.Errorf("getsockname: not an IP socket")
+}
