@@ -62,15 +62,15 @@ func (k *Kernel) NewMux() (*Mux, error) {
 
 const name = "fake"
 
-// Info describes the fake: it reports every condition, its Wait costs the
-// same whatever the number of descriptors (as far as a test can tell),
-// regular files are always ready, and timeouts are exact to the
+// Info describes the fake: it reports every condition, its Wait scans
+// every added descriptor (its cost grows with their number, as poll's
+// does), regular files are always ready, and timeouts are exact to the
 // nanosecond of virtual time.
 func (m *Mux) Info() mux.Info {
 	return mux.Info{
 		Name:         name,
 		Reports:      mux.All,
-		Scales:       true,
+		Scales:       false,
 		RegularFiles: true,
 		Resolution:   time.Nanosecond,
 	}

@@ -1,0 +1,254 @@
+package measure_test
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/muxkit/muxkit/internal/measure"
+	"github.com/muxkit/muxkit/mux"
+	"github.com/muxkit/muxkit/mux/backend"
+)
+
+// The benchmarks run every scenario of package measure for every backend
+// on this system, each as three sub-benchmarks side by side:
+//
+//	raw          the same system calls through golang.org/x/sys/unix
+//	mux          the backend through mux.Multiplexer
+//	interleaved  both, in alternating chunks; reports raw-ns/op,
+//	             mux-ns/op and mux/raw, the median ratio of adjacent chunks
+//
+// On a shared machine, quote mux/raw from the interleaved run: raw and mux
+// run seconds apart, and the machine's speed drifts in between. For the
+// fake scenarios the sides are named os and fake.
+//
+//	go test -run '^$' -bench . -benchmem ./internal/measure/
+
+// waitNs are the numbers of idle descriptors of BenchmarkWait.
+var waitNs = []int{1, 10, 100, 1000, 10000}
+
+func backends() []measure.Backend {
+	var bs []measure.Backend
+	for _, name := range backend.Names() {
+		bs = append(bs, measure.Backend{Name: name, Open: func() (mux.Multiplexer, error) { return backend.Open(name) }})
+	}
+	return bs
+}
+
+// prepare makes a Pair, skipping the benchmark if the system cannot hold
+// the scenario (too few descriptors, or beyond select's FD_SETSIZE).
+func prepare(b *testing.B, open func() (*measure.Pair, error)) *measure.Pair {
+	b.Helper()
+	p, err := open()
+	if errors.Is(err, measure.ErrResources) || errors.Is(err, mux.ErrFDLimit) {
+		b.Skipf("cannot set up: %v", err)
+	}
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() {
+		if err := p.Close(); err != nil {
+			b.Errorf("Close: %v", err)
+		}
+	})
+	return p
+}
+
+// benchPair runs the sides of p as sub-benchmarks named raw and mux (or
+// as given), then interleaved.
+func benchPair(b *testing.B, p *measure.Pair, rawName, muxName string) {
+	b.Run(rawName, func(b *testing.B) { benchSide(b, p, p.Raw) })
+	b.Run(muxName, func(b *testing.B) { benchSide(b, p, p.Mux) })
+	b.Run("interleaved", func(b *testing.B) { benchInterleaved(b, p) })
+}
+
+func benchSide(b *testing.B, p *measure.Pair, run func(int) error) {
+	if err := run(1); err != nil { // warm up: poll and select build their arguments
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := run(1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if p.PerOp > 1 {
+		b.ReportMetric(float64(b.Elapsed())/float64(b.N)/float64(p.PerOp), "ns/event")
+	}
+}
+
+// benchInterleaved runs raw and mux in alternating chunks of about 100µs,
+// one chunk of each per iteration, and reports their times per operation
+// and the median ratio of the chunks that ran next to each other.
+func benchInterleaved(b *testing.B, p *measure.Pair) {
+	if err := p.Raw(1); err != nil {
+		b.Fatal(err)
+	}
+	if err := p.Mux(1); err != nil {
+		b.Fatal(err)
+	}
+	ops, err := measure.Calibrate(p.Raw, 100*time.Microsecond)
+	if err != nil {
+		b.Fatal(err)
+	}
+	ratios := make([]float64, 0, 1<<16)
+	var rawT, muxT time.Duration
+	timed := func(run func(int) error) time.Duration {
+		start := time.Now()
+		if err := run(ops); err != nil {
+			b.Fatal(err)
+		}
+		return time.Since(start)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		var r, m time.Duration
+		if len(ratios)%2 == 0 {
+			r, m = timed(p.Raw), timed(p.Mux)
+		} else {
+			m, r = timed(p.Mux), timed(p.Raw)
+		}
+		rawT += r
+		muxT += m
+		if len(ratios) < cap(ratios) {
+			ratios = append(ratios, float64(m)/float64(r))
+		}
+	}
+	total := float64(b.N * ops)
+	b.ReportMetric(0, "ns/op") // an iteration is two chunks: see the metrics below
+	b.ReportMetric(float64(rawT)/total, "raw-ns/op")
+	b.ReportMetric(float64(muxT)/total, "mux-ns/op")
+	slices.Sort(ratios)
+	b.ReportMetric(ratios[len(ratios)/2], "mux/raw")
+}
+
+// BenchmarkWait: Wait with timeout 0 reporting one ready descriptor among
+// N idle ones (select up to FD_SETSIZE).
+func BenchmarkWait(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			for _, n := range waitNs {
+				b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
+					p := prepare(b, func() (*measure.Pair, error) { return measure.Wait(be, n) })
+					benchPair(b, p, "raw", "mux")
+				})
+			}
+		})
+	}
+}
+
+// BenchmarkBatch: 1000 ready descriptors reported by one Wait.
+func BenchmarkBatch(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.Name+"/ready=1000", func(b *testing.B) {
+			p := prepare(b, func() (*measure.Pair, error) { return measure.Batch(be, 1000) })
+			benchPair(b, p, "raw", "mux")
+		})
+	}
+}
+
+// BenchmarkPingPong: a one-byte round trip over a socketpair on one
+// goroutine, with blocking Waits.
+func BenchmarkPingPong(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			p := prepare(b, func() (*measure.Pair, error) { return measure.PingPong(be) })
+			benchPair(b, p, "raw", "mux")
+		})
+	}
+}
+
+// BenchmarkAddRemove: Add then Remove of one descriptor.
+func BenchmarkAddRemove(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			p := prepare(b, func() (*measure.Pair, error) { return measure.AddRemove(be) })
+			benchPair(b, p, "raw", "mux")
+		})
+	}
+}
+
+// BenchmarkModify: one Modify, alternating between two interests.
+func BenchmarkModify(b *testing.B) {
+	for _, be := range backends() {
+		b.Run(be.Name, func(b *testing.B) {
+			p := prepare(b, func() (*measure.Pair, error) { return measure.Modify(be) })
+			benchPair(b, p, "raw", "mux")
+		})
+	}
+}
+
+// BenchmarkFake: package mux/fake against the system calls it stands for
+// (Wait against the raw loop of measure.DefaultRaw).
+func BenchmarkFake(b *testing.B) {
+	for _, n := range []int{10, 1000} {
+		b.Run(fmt.Sprintf("Wait/N=%d", n), func(b *testing.B) {
+			p := prepare(b, func() (*measure.Pair, error) { return measure.FakeWait(n) })
+			benchPair(b, p, "os", "fake")
+		})
+	}
+	b.Run("Read", func(b *testing.B) {
+		benchPair(b, prepare(b, measure.FakeRead), "os", "fake")
+	})
+	b.Run("Write", func(b *testing.B) {
+		benchPair(b, prepare(b, measure.FakeWrite), "os", "fake")
+	})
+}
+
+// timeouts are the Wait timeouts of BenchmarkTimeout.
+var timeouts = []time.Duration{100 * time.Microsecond, time.Millisecond, 10 * time.Millisecond}
+
+// BenchmarkTimeout: Wait(d) with nothing ready. ns/op is the mean time
+// one Wait took; median-ns and p99-ns its median and 99th percentile;
+// over-ns the median time beyond d. The contract forbids returning before
+// d. "ms" is the raw poll loop rounding timeouts up to whole milliseconds,
+// for comparison.
+func BenchmarkTimeout(b *testing.B) {
+	bs := append(backends(), measure.Millis)
+	for i, be := range bs {
+		name := be.Name
+		if i == len(bs)-1 {
+			name = "ms"
+		}
+		b.Run(name, func(b *testing.B) {
+			for _, d := range timeouts {
+				b.Run(durationName(d), func(b *testing.B) {
+					p := prepare(b, func() (*measure.Pair, error) { return measure.Timeout(be, d) })
+					b.Run("raw", func(b *testing.B) { benchTimeout(b, p, d, p.Raw, false) })
+					b.Run("mux", func(b *testing.B) { benchTimeout(b, p, d, p.Mux, true) })
+				})
+			}
+		})
+	}
+}
+
+func durationName(d time.Duration) string {
+	if d < time.Millisecond {
+		return fmt.Sprintf("%dus", d/time.Microsecond)
+	}
+	return fmt.Sprintf("%dms", d/time.Millisecond)
+}
+
+func benchTimeout(b *testing.B, p *measure.Pair, d time.Duration, run func(int) error, mux bool) {
+	p.Times() // forget earlier samples
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := run(1); err != nil {
+			b.Fatal(err)
+		}
+	}
+	raw, mx := p.Times()
+	ds := raw
+	if mux {
+		ds = mx
+	}
+	st := measure.Summarize(ds)
+	if st.Min < d {
+		b.Errorf("a Wait(%v) returned after %v: early (rule 4)", d, st.Min)
+	}
+	b.ReportMetric(float64(st.Median), "median-ns")
+	b.ReportMetric(float64(st.P99), "p99-ns")
+	b.ReportMetric(float64(st.Median-d), "over-ns")
+}
