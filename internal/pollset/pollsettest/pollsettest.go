@@ -786,26 +786,6 @@ func testDescriptors(t *testing.T, newMux func() (Mux, error)) {
 	}
 }
 
-// BenchFDs returns n descriptors for a benchmark of Wait: the first is a
-// socket with one unread byte, the others are duplicates of one idle
-// socket (so that n descriptors cost n numbers, not 2n).
-func BenchFDs(b *testing.B, n int) []int {
-	b.Helper()
-	ready, peer := Pair(b)
-	write(b, peer)
-	idle, _ := Pair(b)
-	fds := []int{ready}
-	for len(fds) < n {
-		fd, err := unix.Dup(idle)
-		if err != nil {
-			b.Fatalf("dup: %v", err)
-		}
-		CloseLater(b, fd)
-		fds = append(fds, fd)
-	}
-	return fds
-}
-
 // RaiseNOFILE raises the soft limit on open descriptors to at least n, up
 // to the hard limit, for tests that need large descriptor numbers.
 func RaiseNOFILE(n uint64) error {
