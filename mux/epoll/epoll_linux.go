@@ -5,6 +5,7 @@ package epoll
 import (
 	"encoding/binary"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,7 +56,7 @@ type Mux struct {
 	// reads, and Close, so that the registration record and the kernel's
 	// set change together.
 	mu   sync.Mutex
-	regs map[int]mux.Events // what the caller added: fd -> interest
+	regs regs // what the caller added: fd -> interest
 
 	// waitMu is held by the Wait in progress (taken with TryLock, so a
 	// second Wait gets ErrBusy) and, forever, by Close once the Wait has
@@ -120,7 +121,6 @@ func New() (*Mux, error) {
 		epfd:   epfd,
 		wfd:    wfd,
 		pwait2: hasPwait2,
-		regs:   make(map[int]mux.Events),
 		buf:    make([]unix.EpollEvent, initialEvents),
 	}
 	binary.NativeEndian.PutUint64(m.one[:], 1)
@@ -209,7 +209,7 @@ func (m *Mux) Add(fd int, interest mux.Events) error {
 	if !m.open.Load() {
 		return opError("add", fd, mux.ErrClosed, nil)
 	}
-	if _, ok := m.regs[fd]; ok {
+	if m.regs.has(fd) {
 		// Also when fd was closed without Remove and the number reused:
 		// see "Descriptors closed without Remove" in the package doc.
 		return opError("add", fd, mux.ErrExists, nil)
@@ -219,7 +219,7 @@ func (m *Mux) Add(fd int, interest mux.Events) error {
 		// Nothing was added: the kernel adds all or nothing.
 		return opError("add", fd, ctlKind(err), err)
 	}
-	m.regs[fd] = interest
+	m.regs.set(fd, interest)
 	return nil
 }
 
@@ -233,7 +233,7 @@ func (m *Mux) Modify(fd int, interest mux.Events) error {
 	if !m.open.Load() {
 		return opError("modify", fd, mux.ErrClosed, nil)
 	}
-	if _, ok := m.regs[fd]; !ok {
+	if !m.regs.has(fd) {
 		return opError("modify", fd, mux.ErrNotAdded, nil)
 	}
 	ev := unix.EpollEvent{Events: kernelEvents(interest), Fd: int32(fd), Pad: int32(interest)}
@@ -247,7 +247,7 @@ func (m *Mux) Modify(fd int, interest mux.Events) error {
 		}
 		return opError("modify", fd, kind, err)
 	}
-	m.regs[fd] = interest
+	m.regs.set(fd, interest)
 	return nil
 }
 
@@ -265,14 +265,14 @@ func (m *Mux) Remove(fd int) error {
 	if !m.open.Load() {
 		return opError("remove", fd, mux.ErrClosed, nil)
 	}
-	if _, ok := m.regs[fd]; !ok {
+	if !m.regs.has(fd) {
 		return opError("remove", fd, mux.ErrNotAdded, nil)
 	}
 	switch err := unix.EpollCtl(m.epfd, unix.EPOLL_CTL_DEL, fd, nil); err {
 	case nil, unix.EBADF, unix.ENOENT:
 		// EBADF: fd was closed without Remove, and the kernel dropped it.
 		// ENOENT: the same, and the number has been reused since.
-		delete(m.regs, fd)
+		m.regs.set(fd, 0)
 		return nil
 	default:
 		return opError("remove", fd, ctlKind(err), err)
@@ -496,4 +496,23 @@ func epollPwait2(epfd int, events []unix.EpollEvent, ts *unix.Timespec) (int, er
 		return 0, e
 	}
 	return int(r), nil
+}
+
+// regs records the interest of each added descriptor, indexed by number
+// (0: not added). Descriptor numbers are small and dense, so a slice is
+// both smaller and faster than a map; it grows only when a larger number
+// than any before is added.
+type regs []mux.Events
+
+func (r regs) has(fd int) bool { return fd < len(r) && r[fd] != 0 }
+
+func (r *regs) set(fd int, interest mux.Events) {
+	if fd >= len(*r) {
+		if interest == 0 {
+			return
+		}
+		*r = slices.Grow(*r, fd+1-len(*r))
+		*r = (*r)[:cap(*r)] // Grow's new room is zeroed: not added
+	}
+	(*r)[fd] = interest
 }
