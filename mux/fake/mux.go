@@ -25,8 +25,7 @@ type Mux struct {
 	closed  bool
 	waiting bool // a Wait is in progress
 	woken   bool // Wake was called since the last Wait returned
-	regs    map[int]reg
-	order   []int       // added descriptors, ascending
+	regs    []reg       // added descriptors, ascending by fd
 	cursor  int         // where the next batch starts, so none starves
 	scratch []mux.Event // what is ready, reused by every Wait
 
@@ -39,6 +38,7 @@ type Mux struct {
 
 // reg is one added descriptor.
 type reg struct {
+	fd       int
 	interest mux.Events
 	held     mux.Events // a Split fault held this condition back last Wait
 }
@@ -49,7 +49,7 @@ func (k *Kernel) NewMux() (*Mux, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.enter()
-	m := &Mux{k: k, regs: map[int]reg{}}
+	m := &Mux{k: k}
 	fd, err := k.alloc(&file{kind: kindMux, mux: m})
 	k.record(opNewMux, fd, 0, 0, err)
 	if err != nil {
@@ -108,15 +108,14 @@ func (m *Mux) add(fd int, interest mux.Events) error {
 	case f.kind == kindMux && f.mux == m:
 		return opErr("add", fd, mux.ErrInvalid, unix.EINVAL)
 	}
-	if _, ok := m.regs[fd]; ok {
+	i, ok := m.find(fd)
+	if ok {
 		return opErr("add", fd, mux.ErrExists, unix.EEXIST)
 	}
 	if err := k.addError(fd); err != nil {
 		return opErr("add", fd, nil, err)
 	}
-	m.regs[fd] = reg{interest: interest}
-	i, _ := slices.BinarySearch(m.order, fd)
-	m.order = slices.Insert(m.order, i, fd)
+	m.regs = slices.Insert(m.regs, i, reg{fd: fd, interest: interest})
 	k.changed()
 	return nil
 }
@@ -141,13 +140,14 @@ func (m *Mux) modify(fd int, interest mux.Events) error {
 	case fd < 0:
 		return opErr("modify", fd, mux.ErrBadFD, nil)
 	}
-	if _, ok := m.regs[fd]; !ok {
+	i, ok := m.find(fd)
+	if !ok {
 		return opErr("modify", fd, mux.ErrNotAdded, nil)
 	}
 	if err := m.k.addError(fd); err != nil {
 		return opErr("modify", fd, nil, err)
 	}
-	m.regs[fd] = reg{interest: interest}
+	m.regs[i] = reg{fd: fd, interest: interest}
 	m.k.changed()
 	return nil
 }
@@ -171,13 +171,11 @@ func (m *Mux) remove(fd int) error {
 	case fd < 0:
 		return opErr("remove", fd, mux.ErrBadFD, nil)
 	}
-	if _, ok := m.regs[fd]; !ok {
+	i, ok := m.find(fd)
+	if !ok {
 		return opErr("remove", fd, mux.ErrNotAdded, nil)
 	}
-	delete(m.regs, fd)
-	if i, ok := slices.BinarySearch(m.order, fd); ok {
-		m.order = slices.Delete(m.order, i, i+1)
-	}
+	m.regs = slices.Delete(m.regs, i, i+1)
 	m.k.changed()
 	return nil
 }
@@ -300,13 +298,20 @@ func (m *Mux) wait(events []mux.Event, timeout time.Duration) (int, error) {
 	}
 }
 
+// find returns the index of fd in m.regs, or where it would go. k.mu is
+// held.
+func (m *Mux) find(fd int) (int, bool) {
+	return slices.BinarySearchFunc(m.regs, fd, func(r reg, fd int) int { return r.fd - fd })
+}
+
 // collect fills events with what is ready and returns how many. k.mu is
 // held.
 func (m *Mux) collect(events []mux.Event) int {
 	k := m.k
 	ready := m.scratch[:0]
-	for _, fd := range m.order {
-		r := m.regs[fd]
+	for i := range m.regs {
+		r := &m.regs[i]
+		fd := r.fd
 		f := k.lookup(fd)
 		if f == nil {
 			ready = append(ready, mux.Event{FD: fd, Events: mux.Error}) // like POLLNVAL
@@ -325,15 +330,12 @@ func (m *Mux) collect(events []mux.Event) int {
 			if r.held != 0 {
 				ev &^= both &^ r.held
 				r.held = 0
-				m.regs[fd] = r
 			} else if k.faults.Split > 0 && k.fire(k.faults.Split, faultSplit, fd) {
 				r.held = mux.Writable
 				ev &^= mux.Writable
-				m.regs[fd] = r
 			}
-		} else if r.held != 0 {
+		} else {
 			r.held = 0
-			m.regs[fd] = r
 		}
 		if ev != 0 {
 			ready = append(ready, mux.Event{FD: fd, Events: ev})
