@@ -1,9 +1,7 @@
 package measure_test
 
 import (
-	"errors"
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 
@@ -37,93 +35,6 @@ func backends() []measure.Backend {
 	return bs
 }
 
-// prepare makes a Pair, skipping the benchmark if the system cannot hold
-// the scenario (too few descriptors, or beyond select's FD_SETSIZE).
-func prepare(b *testing.B, open func() (*measure.Pair, error)) *measure.Pair {
-	b.Helper()
-	p, err := open()
-	if errors.Is(err, measure.ErrResources) || errors.Is(err, mux.ErrFDLimit) {
-		b.Skipf("cannot set up: %v", err)
-	}
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		if err := p.Close(); err != nil {
-			b.Errorf("Close: %v", err)
-		}
-	})
-	return p
-}
-
-// benchPair runs the sides of p as sub-benchmarks named raw and mux (or
-// as given), then interleaved.
-func benchPair(b *testing.B, p *measure.Pair, rawName, muxName string) {
-	b.Run(rawName, func(b *testing.B) { benchSide(b, p, p.Raw) })
-	b.Run(muxName, func(b *testing.B) { benchSide(b, p, p.Mux) })
-	b.Run("interleaved", func(b *testing.B) { benchInterleaved(b, p) })
-}
-
-func benchSide(b *testing.B, p *measure.Pair, run func(int) error) {
-	if err := run(1); err != nil { // warm up: poll and select build their arguments
-		b.Fatal(err)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		if err := run(1); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if p.PerOp > 1 {
-		b.ReportMetric(float64(b.Elapsed())/float64(b.N)/float64(p.PerOp), "ns/event")
-	}
-}
-
-// benchInterleaved runs raw and mux in alternating chunks of about 100µs,
-// one chunk of each per iteration, and reports their times per operation
-// and the median ratio of the chunks that ran next to each other.
-func benchInterleaved(b *testing.B, p *measure.Pair) {
-	if err := p.Raw(1); err != nil {
-		b.Fatal(err)
-	}
-	if err := p.Mux(1); err != nil {
-		b.Fatal(err)
-	}
-	ops, err := measure.Calibrate(p.Raw, 100*time.Microsecond)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ratios := make([]float64, 0, 1<<16)
-	var rawT, muxT time.Duration
-	timed := func(run func(int) error) time.Duration {
-		start := time.Now()
-		if err := run(ops); err != nil {
-			b.Fatal(err)
-		}
-		return time.Since(start)
-	}
-	b.ReportAllocs()
-	for b.Loop() {
-		var r, m time.Duration
-		if len(ratios)%2 == 0 {
-			r, m = timed(p.Raw), timed(p.Mux)
-		} else {
-			m, r = timed(p.Mux), timed(p.Raw)
-		}
-		rawT += r
-		muxT += m
-		if len(ratios) < cap(ratios) {
-			ratios = append(ratios, float64(m)/float64(r))
-		}
-	}
-	total := float64(b.N * ops)
-	b.ReportMetric(0, "ns/op") // an iteration is two chunks: see the metrics below
-	b.ReportMetric(float64(rawT)/total, "raw-ns/op")
-	b.ReportMetric(float64(muxT)/total, "mux-ns/op")
-	slices.Sort(ratios)
-	b.ReportMetric(ratios[len(ratios)/2], "mux/raw")
-}
-
 // BenchmarkWait: Wait with timeout 0 reporting one ready descriptor among
 // N idle ones (select up to FD_SETSIZE).
 func BenchmarkWait(b *testing.B) {
@@ -131,8 +42,8 @@ func BenchmarkWait(b *testing.B) {
 		b.Run(be.Name, func(b *testing.B) {
 			for _, n := range waitNs {
 				b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-					p := prepare(b, func() (*measure.Pair, error) { return measure.Wait(be, n) })
-					benchPair(b, p, "raw", "mux")
+					p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.Wait(be, n) })
+					measure.Bench(b, p, "raw", "mux")
 				})
 			}
 		})
@@ -143,8 +54,8 @@ func BenchmarkWait(b *testing.B) {
 func BenchmarkBatch(b *testing.B) {
 	for _, be := range backends() {
 		b.Run(be.Name+"/ready=1000", func(b *testing.B) {
-			p := prepare(b, func() (*measure.Pair, error) { return measure.Batch(be, 1000) })
-			benchPair(b, p, "raw", "mux")
+			p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.Batch(be, 1000) })
+			measure.Bench(b, p, "raw", "mux")
 		})
 	}
 }
@@ -154,8 +65,8 @@ func BenchmarkBatch(b *testing.B) {
 func BenchmarkPingPong(b *testing.B) {
 	for _, be := range backends() {
 		b.Run(be.Name, func(b *testing.B) {
-			p := prepare(b, func() (*measure.Pair, error) { return measure.PingPong(be) })
-			benchPair(b, p, "raw", "mux")
+			p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.PingPong(be) })
+			measure.Bench(b, p, "raw", "mux")
 		})
 	}
 }
@@ -164,8 +75,8 @@ func BenchmarkPingPong(b *testing.B) {
 func BenchmarkAddRemove(b *testing.B) {
 	for _, be := range backends() {
 		b.Run(be.Name, func(b *testing.B) {
-			p := prepare(b, func() (*measure.Pair, error) { return measure.AddRemove(be) })
-			benchPair(b, p, "raw", "mux")
+			p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.AddRemove(be) })
+			measure.Bench(b, p, "raw", "mux")
 		})
 	}
 }
@@ -174,8 +85,8 @@ func BenchmarkAddRemove(b *testing.B) {
 func BenchmarkModify(b *testing.B) {
 	for _, be := range backends() {
 		b.Run(be.Name, func(b *testing.B) {
-			p := prepare(b, func() (*measure.Pair, error) { return measure.Modify(be) })
-			benchPair(b, p, "raw", "mux")
+			p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.Modify(be) })
+			measure.Bench(b, p, "raw", "mux")
 		})
 	}
 }
@@ -185,15 +96,15 @@ func BenchmarkModify(b *testing.B) {
 func BenchmarkFake(b *testing.B) {
 	for _, n := range []int{10, 1000} {
 		b.Run(fmt.Sprintf("Wait/N=%d", n), func(b *testing.B) {
-			p := prepare(b, func() (*measure.Pair, error) { return measure.FakeWait(n) })
-			benchPair(b, p, "os", "fake")
+			p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.FakeWait(n) })
+			measure.Bench(b, p, "os", "fake")
 		})
 	}
 	b.Run("Read", func(b *testing.B) {
-		benchPair(b, prepare(b, measure.FakeRead), "os", "fake")
+		measure.Bench(b, measure.Prepare(b, measure.FakeRead), "os", "fake")
 	})
 	b.Run("Write", func(b *testing.B) {
-		benchPair(b, prepare(b, measure.FakeWrite), "os", "fake")
+		measure.Bench(b, measure.Prepare(b, measure.FakeWrite), "os", "fake")
 	})
 }
 
@@ -215,7 +126,7 @@ func BenchmarkTimeout(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			for _, d := range timeouts {
 				b.Run(durationName(d), func(b *testing.B) {
-					p := prepare(b, func() (*measure.Pair, error) { return measure.Timeout(be, d) })
+					p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.Timeout(be, d) })
 					b.Run("raw", func(b *testing.B) { benchTimeout(b, p, d, p.Raw, false) })
 					b.Run("mux", func(b *testing.B) { benchTimeout(b, p, d, p.Mux, true) })
 				})

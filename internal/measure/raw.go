@@ -33,13 +33,13 @@ func newRaw(name string) (poller, error) {
 	return nil, fmt.Errorf("%w: %q", ErrNoRaw, name)
 }
 
-// deadline returns when a Wait of d that started at start ends, and
-// whether it has a deadline at all (d > 0).
-func deadline(start time.Time, d time.Duration) (time.Time, bool) {
+// deadline returns when a Wait of d starting now ends, and whether it
+// has a deadline at all (d > 0).
+func deadline(d time.Duration) (time.Time, bool) {
 	if d <= 0 {
-		return time.Time{}, false
+		return time.Time{}, false // no clock read when there is no deadline
 	}
-	return start.Add(d), true
+	return time.Now().Add(d), true
 }
 
 // left returns the time left before dl, never below 0.
@@ -101,7 +101,7 @@ func (p *rawPoll) Remove(fd int) error {
 }
 
 func (p *rawPoll) Wait(events []mux.Event, d time.Duration) (int, error) {
-	dl, timed := deadline(time.Now(), d)
+	dl, timed := deadline(d)
 	for {
 		n, err := p.call(d)
 		if err == unix.EINTR {
@@ -209,7 +209,7 @@ func (s *rawSelect) Remove(fd int) error {
 }
 
 func (s *rawSelect) Wait(events []mux.Event, d time.Duration) (int, error) {
-	dl, timed := deadline(time.Now(), d)
+	dl, timed := deadline(d)
 	for {
 		s.r = s.tr
 		w := &s.w

@@ -105,7 +105,7 @@ func (e *rawEpoll) Wait(events []mux.Event, d time.Duration) (int, error) {
 		e.buf = make([]unix.EpollEvent, len(events))
 	}
 	buf := e.buf[:len(events)]
-	dl, timed := deadline(time.Now(), d)
+	dl, timed := deadline(d)
 	for {
 		var n int
 		var err error
