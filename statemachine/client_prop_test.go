@@ -3,9 +3,7 @@ package statemachine
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -179,9 +177,7 @@ type clientEnv struct {
 	shutEarly    bool // the peer shut while the request was unsent
 	writeCredit  bool // Writable (or a hangup) reported and not used up by EAGAIN
 	readCredit   bool
-	registered   mux.Events
 	pendingWrite []byte
-	trace        []string
 }
 
 const (
@@ -283,18 +279,6 @@ func (e *clientEnv) event(s envStep) (Input, bool) {
 	return Input{}, false
 }
 
-func (e *clientEnv) logf(format string, args ...any) {
-	e.trace = append(e.trace, fmt.Sprintf(format, args...))
-}
-
-func (e *clientEnv) errorf(format string, args ...any) error {
-	tail := e.trace
-	if len(tail) > 40 {
-		tail = tail[len(tail)-40:]
-	}
-	return fmt.Errorf("%s\ntrace (last %d steps):\n  %s", fmt.Sprintf(format, args...), len(tail), strings.Join(tail, "\n  "))
-}
-
 // wantDeadline returns the deadline a Client in state st must report.
 func (c clientCase) wantDeadline(st State) (time.Time, bool) {
 	var d time.Time
@@ -325,7 +309,7 @@ func wantClientInterest(st State) mux.Events {
 func checkClient(c clientCase, newM func(ClientConfig, time.Time) clientUnderTest, seen map[Transition]bool) error {
 	m := newM(c.config(), t0)
 	twin := newM(c.config(), t0) // fed the same inputs: must give the same outputs
-	e := &clientEnv{peer: peer{stream: c.Stream}, c: c, now: t0, registered: m.Interest()}
+	e := &clientEnv{peer: peer{stream: c.Stream, registered: m.Interest()}, c: c, now: t0}
 	if e.registered != mux.Writable {
 		return e.errorf("new Client has interest %v, want Writable", e.registered)
 	}
@@ -419,45 +403,11 @@ func hasDeadline(_ time.Time, ok bool) bool  { return ok }
 
 // checkClientStep checks what must hold after every Step.
 func checkClientStep(c clientCase, e *clientEnv, m clientUnderTest, in Input, before, after State, out, outTwin Output, seen map[Transition]bool) error {
-	if !equalOutputs(out, outTwin) {
-		return e.errorf("same inputs gave different outputs: %+v and %+v", out, outTwin)
-	}
-	if before.Terminal() {
-		if !equalOutputs(out, Output{}) || out.Data != nil || after != before {
-			return e.errorf("Client in terminal state %v emitted %+v and moved to %v, want nothing", before, out, after)
-		}
-		return nil
-	}
-	if out.Trigger == 0 {
-		return e.errorf("Client ignored %v in %v, want it understood (the input answered what it asked for)", in, before)
-	}
-	tr := Transition{before, out.Trigger, after}
-	if !inTable(clientTable[:], tr) {
-		return e.errorf("transition %v is not in the Client's table", tr)
-	}
-	seen[tr] = true
-
-	// Finishing.
-	if out.Close != after.Terminal() {
-		return e.errorf("Close = %v in state %v, want Close exactly when the Client finishes", out.Close, after)
-	}
-	if out.Close && (out.Err == nil) != (after == Done) {
-		return e.errorf("Client finished in %v with error %v, want an error exactly when it failed", after, out.Err)
-	}
-	if out.Err != m.Err() {
-		return e.errorf("Output.Err = %v but Err() = %v", out.Err, m.Err())
+	if done, err := e.checkStep("Client", clientTable[:], Done, m.Err(), in, before, after, out, outTwin, seen); done || err != nil {
+		return err
 	}
 
 	// Interest: what is registered is what the Client waits for.
-	if out.SetInterest {
-		if out.Close || out.Interest == 0 || out.Interest == e.registered {
-			return e.errorf("SetInterest to %v with registered %v and Close %v, want a real change to a non-empty interest", out.Interest, e.registered, out.Close)
-		}
-		e.registered = out.Interest
-	}
-	if out.Close {
-		e.registered = 0
-	}
 	if want := wantClientInterest(after); e.registered != want || m.Interest() != want {
 		return e.errorf("in %v the registered interest is %v and Interest() is %v, want %v", after, e.registered, m.Interest(), want)
 	}

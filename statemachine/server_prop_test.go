@@ -3,8 +3,6 @@ package statemachine
 import (
 	"bytes"
 	"errors"
-	"fmt"
-	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -159,9 +157,7 @@ type serverEnv struct {
 
 	writeCredit  bool
 	readCredit   bool
-	registered   mux.Events
 	pendingWrite []byte
-	trace        []string
 }
 
 func (e *serverEnv) truth() mux.Events {
@@ -219,18 +215,6 @@ func (e *serverEnv) event(s envStep) (Input, bool) {
 	return Input{}, false
 }
 
-func (e *serverEnv) logf(format string, args ...any) {
-	e.trace = append(e.trace, fmt.Sprintf(format, args...))
-}
-
-func (e *serverEnv) errorf(format string, args ...any) error {
-	tail := e.trace
-	if len(tail) > 40 {
-		tail = tail[len(tail)-40:]
-	}
-	return fmt.Errorf("%s\ntrace (last %d steps):\n  %s", fmt.Sprintf(format, args...), len(tail), strings.Join(tail, "\n  "))
-}
-
 func wantServerInterest(st State, queued int) mux.Events {
 	var ev mux.Events
 	if st == Open {
@@ -248,7 +232,7 @@ func checkServer(c serverCase, newM func(ServerConfig, time.Time) serverUnderTes
 	m := newM(c.config(), t0)
 	twin := newM(c.config(), t0)
 	want, tooLarge := c.expected()
-	e := &serverEnv{peer: peer{stream: c.stream()}, c: c, want: want, now: t0, registered: m.Interest()}
+	e := &serverEnv{peer: peer{stream: c.stream(), registered: m.Interest()}, c: c, want: want, now: t0}
 	if e.registered != mux.Readable {
 		return e.errorf("new ServerConn has interest %v, want Readable", e.registered)
 	}
@@ -340,44 +324,11 @@ func checkServer(c serverCase, newM func(ServerConfig, time.Time) serverUnderTes
 
 // checkServerStep checks what must hold after every Step.
 func checkServerStep(c serverCase, e *serverEnv, m serverUnderTest, in Input, before, after State, out, outTwin Output, maxResponse int, seen map[Transition]bool) error {
-	if !equalOutputs(out, outTwin) {
-		return e.errorf("same inputs gave different outputs: %+v and %+v", out, outTwin)
-	}
-	if before.Terminal() {
-		if !equalOutputs(out, Output{}) || out.Data != nil || after != before {
-			return e.errorf("ServerConn in terminal state %v emitted %+v and moved to %v, want nothing", before, out, after)
-		}
-		return nil
-	}
-	if out.Trigger == 0 {
-		return e.errorf("ServerConn ignored %v in %v, want it understood", in, before)
-	}
-	tr := Transition{before, out.Trigger, after}
-	if !inTable(serverTable[:], tr) {
-		return e.errorf("transition %v is not in the ServerConn's table", tr)
-	}
-	seen[tr] = true
-
-	if out.Close != after.Terminal() {
-		return e.errorf("Close = %v in state %v, want Close exactly when the ServerConn finishes", out.Close, after)
-	}
-	if out.Close && (out.Err == nil) != (after == Closed) {
-		return e.errorf("ServerConn finished in %v with error %v, want an error exactly when it failed", after, out.Err)
-	}
-	if out.Err != m.Err() {
-		return e.errorf("Output.Err = %v but Err() = %v", out.Err, m.Err())
+	if done, err := e.checkStep("ServerConn", serverTable[:], Closed, m.Err(), in, before, after, out, outTwin, seen); done || err != nil {
+		return err
 	}
 
 	// Interest and backpressure.
-	if out.SetInterest {
-		if out.Close || out.Interest == 0 || out.Interest == e.registered {
-			return e.errorf("SetInterest to %v with registered %v and Close %v, want a real change to a non-empty interest", out.Interest, e.registered, out.Close)
-		}
-		e.registered = out.Interest
-	}
-	if out.Close {
-		e.registered = 0
-	}
 	q := m.Queued()
 	if want := wantServerInterest(after, q); e.registered != want || m.Interest() != want {
 		return e.errorf("in %v with %d bytes queued the registered interest is %v and Interest() is %v, want %v", after, q, e.registered, m.Interest(), want)
