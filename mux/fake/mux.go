@@ -23,8 +23,8 @@ type Mux struct {
 	// The fields below are guarded by k.mu.
 	fd      int // the Mux's own descriptor, or -1 once closed
 	closed  bool
-	waiting bool // a Wait is in progress
-	woken   bool // Wake was called since the last Wait returned
+	waiting bool        // a Wait is in progress
+	woken   bool        // Wake was called since the last Wait returned
 	regs    []reg       // added descriptors, ascending by fd
 	cursor  int         // where the next batch starts, so none starves
 	scratch []mux.Event // what is ready, reused by every Wait
