@@ -194,7 +194,9 @@ func (c *Client) ready(ev mux.Events) Output {
 		}
 		if ev&mux.ReadHangup != 0 {
 			// The peer will send nothing more, so no response can follow
-			// the request. Waiting on would spin: the report is sticky.
+			// the request. (The contract reports ReadHangup only with
+			// Readable interest, which Sending does not ask for; a loop
+			// that passes it on anyway must not make the machine spin.)
 			return c.fail(OnPeerClosed, ErrPeerClosed)
 		}
 	case Receiving:
