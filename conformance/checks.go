@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"os"
 	"sync"
 	"testing"
 	"time"
@@ -340,15 +341,19 @@ func checkPriority(c *C) {
 }
 
 func checkZeroPolls(c *C) {
-	a, _ := c.pair()
-	c.add(a, mux.Readable)
-	start := time.Now()
-	w := c.wait(4, 0)
-	if w.n != 0 || w.err != nil {
-		c.Errorf("Wait(0) with nothing ready = %v; want (0, nil)", w)
-	}
-	if real := time.Since(start); real > prompt {
-		c.Errorf("Wait(0) took %v of real time; want it to return at once", real)
+	for _, what := range []string{"nothing added", "nothing ready"} {
+		if what == "nothing ready" {
+			a, _ := c.pair()
+			c.add(a, mux.Readable)
+		}
+		start := time.Now()
+		w := c.wait(4, 0)
+		if w.n != 0 || w.err != nil {
+			c.Errorf("Wait(0) with %s = %v; want (0, nil)", what, w)
+		}
+		if real := time.Since(start); real > prompt {
+			c.Errorf("Wait(0) with %s took %v of real time; want it to return at once", what, real)
+		}
 	}
 }
 
@@ -356,7 +361,8 @@ func checkNeverEarly(c *C) {
 	a, _ := c.pair()
 	c.add(a, mux.Readable)
 	// 100µs rounded down to 0ms spins; 1.5ms rounded down to 1ms returns early.
-	for _, d := range []time.Duration{1, 100 * time.Microsecond, 999 * time.Microsecond, 1500 * time.Microsecond, 20 * time.Millisecond} {
+	for _, d := range []time.Duration{1, 50 * time.Microsecond, 100 * time.Microsecond, 300 * time.Microsecond,
+		999 * time.Microsecond, time.Millisecond, 1500 * time.Microsecond, 20 * time.Millisecond} {
 		for range 3 {
 			w := c.wait(4, d)
 			if w.err != nil || w.n != 0 {
@@ -402,14 +408,20 @@ func checkHugeAndNegative(c *C) {
 func checkEINTR(c *C) {
 	const d = 150 * time.Millisecond
 	for range 2 {
-		w := c.interrupted(func() waitResult { return c.wait(4, d) })
+		start := time.Now()
+		w, signals := c.interrupted(func() waitResult { return c.wait(4, d) })
 		if w.err != nil || w.n != 0 || w.elapsed < d {
 			c.Errorf("Wait(%v) while signals arrive = %v; want (0, nil) after at least %v (retry EINTR with the time left)", d, w, d)
+		}
+		// A Wait that took real time must have been signalled, or this
+		// check proved nothing (a fake's virtual Wait takes none).
+		if real := time.Since(start); real >= d && signals == 0 {
+			c.Errorf("harness: no signal was sent during a Wait of %v real time; want the Wait interrupted", real)
 		}
 	}
 	a, _ := c.pair()
 	c.add(a, mux.Readable)
-	w := c.interrupted(func() waitResult { return c.wait(4, 0) })
+	w, _ := c.interrupted(func() waitResult { return c.wait(4, 0) })
 	if w.err != nil || w.n != 0 {
 		c.Errorf("Wait(0) while signals arrive = %v; want (0, nil)", w)
 	}
@@ -501,6 +513,18 @@ func checkWakesCoalesce(c *C) {
 			c.Errorf("Wait #%d (%v) after the Wakes were used up = %v; want (0, nil) after the full %v (Wakes coalesce)", i+2, d, w, d)
 		}
 	}
+	// The same after a Wake that ended a blocked Wait. (One Wake only: a
+	// second could come after that Wait returned, and would then rightly
+	// end the next one.)
+	ch := c.waitAsync(4, -1)
+	settle()
+	if err := c.m.Wake(); err != nil {
+		c.Fatalf("Wake() = %v; want nil", err)
+	}
+	c.await(ch, prompt, "Wait(-1) then Wake")
+	if w := c.wait(4, d); w.err != nil || w.n != 0 || w.elapsed < d {
+		c.Errorf("Wait(%v) after a Wait ended by Wake = %v; want (0, nil) after the full %v (the Wake was used up)", d, w, d)
+	}
 }
 
 func checkWakeConcurrent(c *C) {
@@ -557,7 +581,7 @@ func checkBusy(c *C) {
 		c.Errorf("second Wait(0) during a blocked Wait(-1) never returned ErrBusy; want (0, ErrBusy)")
 	}
 	c.m.Wake()
-	if w := c.await(ch, prompt, "Wait(-1) then Wake"); w.err != nil {
+	if w := c.await(ch, prompt, "Wait(-1) then Wake"); w.err != nil || w.n != 0 {
 		c.Errorf("the first Wait = %v; want (0, nil) after Wake (ErrBusy must not disturb it)", w)
 	}
 	if w := c.wait(4, 0); w.err != nil {
@@ -675,8 +699,8 @@ func checkCloseUnblocks(c *C) {
 		c.Fatalf("Close() = %v; want nil", err)
 	}
 	w := c.await(ch, prompt, "Close during Wait(-1)")
-	if !errors.Is(w.err, mux.ErrClosed) {
-		c.Errorf("Wait(-1) interrupted by Close = %v; want ErrClosed", w)
+	if !errors.Is(w.err, mux.ErrClosed) || !errors.Is(w.err, os.ErrClosed) {
+		c.Errorf("Wait(-1) interrupted by Close = %v; want ErrClosed (and so os.ErrClosed)", w)
 	}
 }
 
@@ -701,8 +725,8 @@ func checkCallsAfterClose(c *C) {
 		err  error
 	}{"Wait(1h)", err})
 	for _, call := range calls {
-		if !errors.Is(call.err, mux.ErrClosed) {
-			c.Errorf("%s after Close = %v; want ErrClosed", call.name, call.err)
+		if !errors.Is(call.err, mux.ErrClosed) || !errors.Is(call.err, os.ErrClosed) {
+			c.Errorf("%s after Close = %v; want ErrClosed (and so os.ErrClosed)", call.name, call.err)
 		}
 	}
 	if err := c.m.Close(); err != nil {

@@ -10,17 +10,19 @@ import (
 // interrupted runs fn on a locked thread while another goroutine sends that
 // thread SIGURG, the Go runtime's preemption signal, every half
 // millisecond: a blocking system call in fn returns EINTR over and over,
-// as it does in real programs now and then.
-func (c *C) interrupted(fn func() waitResult) waitResult {
+// as it does in real programs now and then. It returns what fn returned
+// and how many signals were sent.
+func (c *C) interrupted(fn func() waitResult) (waitResult, int) {
+	signals := 0
 	tid := make(chan int, 1)
 	out := make(chan waitResult, 1)
 	go func() {
-		var w waitResult
-		defer func() { out <- w }()
+		var r waitResult
+		defer func() { out <- r }()
 		runtime.LockOSThread()
 		defer runtime.UnlockOSThread()
 		tid <- unix.Gettid()
-		w = fn()
+		r = fn()
 	}()
 	t := <-tid
 	pid := unix.Getpid()
@@ -28,10 +30,12 @@ func (c *C) interrupted(fn func() waitResult) waitResult {
 	defer tick.Stop()
 	for {
 		select {
-		case w := <-out:
-			return w
+		case r := <-out:
+			return r, signals
 		case <-tick.C:
-			unix.Tgkill(pid, t, unix.SIGURG)
+			if unix.Tgkill(pid, t, unix.SIGURG) == nil {
+				signals++
+			}
 		}
 	}
 }

@@ -11,22 +11,26 @@ import (
 // interrupted runs fn while the process receives SIGURG, the Go runtime's
 // preemption signal, every half millisecond. Without a way to aim at one
 // thread, the signals reach the Wait's thread only sometimes.
-func (c *C) interrupted(fn func() waitResult) waitResult {
+// It returns what fn returned and how many signals were sent.
+func (c *C) interrupted(fn func() waitResult) (waitResult, int) {
+	signals := 0
 	out := make(chan waitResult, 1)
 	go func() {
-		var w waitResult
-		defer func() { out <- w }()
-		w = fn()
+		var r waitResult
+		defer func() { out <- r }()
+		r = fn()
 	}()
 	pid := unix.Getpid()
 	tick := time.NewTicker(500 * time.Microsecond)
 	defer tick.Stop()
 	for {
 		select {
-		case w := <-out:
-			return w
+		case r := <-out:
+			return r, signals
 		case <-tick.C:
-			unix.Kill(pid, unix.SIGURG)
+			if unix.Kill(pid, unix.SIGURG) == nil {
+				signals++
+			}
 		}
 	}
 }

@@ -5,7 +5,6 @@ package epoll
 import (
 	"errors"
 	"math"
-	"os"
 	"path/filepath"
 	"runtime"
 	"sync"
@@ -242,16 +241,6 @@ func TestInfo(t *testing.T) {
 	t.Logf("%v", in)
 }
 
-func TestCloexec(t *testing.T) {
-	m := newMux(t)
-	for _, fd := range []int{m.epfd, m.wfd} {
-		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-		if err != nil || flags&unix.FD_CLOEXEC == 0 {
-			t.Errorf("fcntl(%d, F_GETFD) = %#x, %v; want FD_CLOEXEC set", fd, flags, err)
-		}
-	}
-}
-
 func TestInterestCheckedFirst(t *testing.T) {
 	m := newMux(t)
 	c := fds(t)
@@ -478,38 +467,6 @@ func TestReusedWithoutRemove(t *testing.T) {
 	}
 }
 
-func TestWaitArguments(t *testing.T) {
-	m := newMux(t)
-	n, err := m.Wait(nil, 0)
-	checkErr(t, "Wait(nil, 0)", err, mux.ErrInvalid)
-	if n != 0 {
-		t.Errorf("Wait(nil, 0) n = %d; want 0", n)
-	}
-	_, err = m.Wait([]mux.Event{}, -1)
-	checkErr(t, "Wait(empty, -1)", err, mux.ErrInvalid)
-}
-
-func TestWaitBusy(t *testing.T) {
-	m := newMux(t)
-	ch := waitAsync(m, 4, -1)
-	busy(t, m)
-	_, err := m.Wait(make([]mux.Event, 4), 0)
-	checkErr(t, "second concurrent Wait", err, mux.ErrBusy)
-	if err := m.Wake(); err != nil {
-		t.Fatal(err)
-	}
-	if r := await(t, ch, "Wait(-1) after Wake"); r.err != nil || len(r.evs) != 0 {
-		t.Errorf("Wait(-1) woken = %v, %v; want 0 events, nil", r.evs, r.err)
-	}
-}
-
-func TestTimeoutZeroPolls(t *testing.T) {
-	m := newMux(t)
-	if evs := wait(t, m, 4, 0); len(evs) != 0 {
-		t.Errorf("Wait(0) with nothing added = %v; want nothing", evs)
-	}
-}
-
 func TestTimeoutNotEarly(t *testing.T) {
 	modes(t, func(t *testing.T, m *Mux) {
 		c := fds(t)
@@ -593,32 +550,6 @@ func TestEINTRNotSurfaced(t *testing.T) {
 		}
 		t.Logf("%d EINTRs retried", m.eintr)
 	})
-}
-
-func TestNoStarvation(t *testing.T) {
-	m := newMux(t)
-	c := fds(t)
-	want := map[int]bool{}
-	for range 5 {
-		a, _ := c.readablePair(t)
-		mustAdd(t, m, a, mux.Readable)
-		want[a] = true
-	}
-	seen := map[int]bool{}
-	for i := range 3 {
-		evs := wait(t, m, 2, 0)
-		if len(evs) != 2 {
-			t.Errorf("Wait #%d with 5 ready and 2 slots = %v; want the slice filled", i, evs)
-		}
-		for _, ev := range evs {
-			seen[ev.FD] = true
-		}
-	}
-	for fd := range want {
-		if !seen[fd] {
-			t.Errorf("fd %d ready but not reported in 3 Waits of 2 slots (seen %v); want every ready fd reported", fd, seen)
-		}
-	}
 }
 
 func TestWake(t *testing.T) {
@@ -722,25 +653,6 @@ func TestChangesDuringWait(t *testing.T) {
 	}
 }
 
-func TestClose(t *testing.T) {
-	m := newMux(t)
-	c := fds(t)
-	a, _ := c.pair(t)
-	mustAdd(t, m, a, mux.Readable)
-	if err := m.Close(); err != nil {
-		t.Fatalf("Close() = %v; want nil", err)
-	}
-	if err := m.Close(); err != nil {
-		t.Errorf("second Close() = %v; want nil (idempotent)", err)
-	}
-	_, err := m.Wait(make([]mux.Event, 1), 0)
-	checkErr(t, "Wait after Close", err, mux.ErrClosed, os.ErrClosed)
-	checkErr(t, "Add after Close", m.Add(a, mux.Writable), mux.ErrClosed)
-	checkErr(t, "Modify after Close", m.Modify(a, mux.Writable), mux.ErrClosed)
-	checkErr(t, "Remove after Close", m.Remove(a), mux.ErrClosed)
-	checkErr(t, "Wake after Close", m.Wake(), mux.ErrClosed)
-}
-
 func TestZeroMuxIsClosed(t *testing.T) {
 	var m Mux
 	checkErr(t, "zero Mux Add", m.Add(0, mux.Readable), mux.ErrClosed)
@@ -762,42 +674,6 @@ func TestCloseUnblocksWait(t *testing.T) {
 		}
 		r := await(t, ch, "Close during Wait")
 		checkErr(t, "Wait interrupted by Close", r.err, mux.ErrClosed)
-	}
-}
-
-func openFDs(t *testing.T) map[string]string {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot list open descriptors: %v", err)
-	}
-	open := map[string]string{}
-	for _, e := range ents {
-		target, _ := os.Readlink("/proc/self/fd/" + e.Name())
-		open[e.Name()] = target
-	}
-	return open
-}
-
-func TestCloseReleasesDescriptors(t *testing.T) {
-	openFDs(t) // let the runtime open what it opens once
-	before := openFDs(t)
-	m, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Wake(); err != nil {
-		t.Fatal(err)
-	}
-	wait(t, m, 1, -1)
-	if err := m.Close(); err != nil {
-		t.Fatal(err)
-	}
-	after := openFDs(t)
-	for fd, target := range after {
-		if _, ok := before[fd]; !ok {
-			t.Errorf("fd %s (%s) open after Close but not before New; want every descriptor released", fd, target)
-		}
 	}
 }
 

@@ -9,8 +9,6 @@ import (
 	"errors"
 	"os"
 	"runtime"
-	"slices"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -37,21 +35,10 @@ func Run(t *testing.T, newMux func() (Mux, error)) {
 		{"WriterIgnoresPeerShutdown", testWriterIgnoresShutdown},
 		{"Errors", testErrors},
 		{"RegularFile", testRegularFile},
-		{"TimeoutZero", testTimeoutZero},
-		{"SubMillisecondTimeout", testSubMillisecond},
-		{"EmptySetStillWaits", testEmptySetWaits},
-		{"EINTR", testEINTR},
-		{"AddDuringBlockedWait", testAddDuringWait},
-		{"ModifyDuringBlockedWait", testModifyDuringWait},
 		{"RemoveDuringWaitIsNotAWake", testRemoveDuringWait},
 		{"ChangesDoNotEndWaitEarly", testChangeStorm},
 		{"WakeDuringChanges", testWakeDuringChanges},
-		{"WakeBlockedWait", testWakeBlocked},
-		{"WakeCoalesces", testWakeCoalesces},
 		{"ClosedWhileAdded", testClosedWhileAdded},
-		{"Rotation", testRotation},
-		{"Busy", testBusy},
-		{"CloseUnblocksWait", testCloseUnblocks},
 		{"NoAllocation", testNoAlloc},
 	}
 	for _, tc := range tests {
@@ -64,7 +51,6 @@ func Run(t *testing.T, newMux func() (Mux, error)) {
 			tc.fn(t, m)
 		})
 	}
-	t.Run("Descriptors", func(t *testing.T) { testDescriptors(t, newMux) })
 }
 
 // Pair returns a connected, non-blocking, close-on-exec pair of Unix
@@ -369,81 +355,6 @@ func testRegularFile(t *testing.T, m Mux) {
 	m.Remove(fd)
 }
 
-func testTimeoutZero(t *testing.T, m Mux) {
-	a, _ := Pair(t)
-	add(t, m, a, mux.Readable)
-	start := time.Now()
-	n, err := m.Wait(make([]mux.Event, 1), 0)
-	if n != 0 || err != nil {
-		t.Fatalf("Wait(0) with nothing ready = %d, %v; want 0, nil", n, err)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Fatalf("Wait(0) took %v; want it to return at once", d)
-	}
-}
-
-func testSubMillisecond(t *testing.T, m Mux) {
-	a, _ := Pair(t)
-	add(t, m, a, mux.Readable)
-	evs := make([]mux.Event, 1)
-	for _, d := range []time.Duration{1, 50 * time.Microsecond, 300 * time.Microsecond, 999 * time.Microsecond, 1500 * time.Microsecond} {
-		for range 5 {
-			start := time.Now()
-			n, err := m.Wait(evs, d)
-			elapsed := time.Since(start)
-			if n != 0 || err != nil {
-				t.Fatalf("Wait(%v) with nothing ready = %d, %v; want 0, nil", d, n, err)
-			}
-			if elapsed < d {
-				t.Fatalf("Wait(%v) returned (0, nil) after %v; want no earlier than the timeout (rule 4: round up, never down)", d, elapsed)
-			}
-		}
-	}
-}
-
-func testEmptySetWaits(t *testing.T, m Mux) {
-	const d = 30 * time.Millisecond
-	start := time.Now()
-	n, err := m.Wait(make([]mux.Event, 1), d)
-	if elapsed := time.Since(start); n != 0 || err != nil || elapsed < d {
-		t.Fatalf("Wait(%v) with nothing added = %d, %v after %v; want 0, nil after at least %v", d, n, err, elapsed, d)
-	}
-}
-
-func testAddDuringWait(t *testing.T, m Mux) {
-	idle, _ := Pair(t)
-	add(t, m, idle, mux.Readable)
-	ch := waitAsync(m, -1)
-	settle()
-	a, b := Pair(t)
-	write(t, b)
-	add(t, m, a, mux.Readable)
-	r := recv(t, ch, "Add of a ready fd during Wait(-1)")
-	if r.err != nil {
-		t.Fatalf("Wait(-1) = %v; want the fd added during it", r.err)
-	}
-	if ev, _ := find(r.evs, a); !ev.Has(mux.Readable) {
-		t.Fatalf("Wait(-1) blocked before Add(%d) returned %v; want fd %d Readable (rule 8)", a, r.evs, a)
-	}
-}
-
-func testModifyDuringWait(t *testing.T, m Mux) {
-	a, _ := Pair(t)
-	add(t, m, a, mux.Readable)
-	ch := waitAsync(m, -1)
-	settle()
-	if err := m.Modify(a, mux.Writable); err != nil {
-		t.Fatalf("Modify: %v", err)
-	}
-	r := recv(t, ch, "Modify to Writable during Wait(-1)")
-	if r.err != nil {
-		t.Fatalf("Wait(-1) = %v", r.err)
-	}
-	if ev, _ := find(r.evs, a); ev != mux.Writable {
-		t.Fatalf("Wait(-1) blocked before Modify(%d, Writable) returned %v; want fd %d Writable (rule 8)", a, r.evs, a)
-	}
-}
-
 func testRemoveDuringWait(t *testing.T, m Mux) {
 	a, _ := Pair(t)
 	c, d := Pair(t)
@@ -533,49 +444,6 @@ func testWakeDuringChanges(t *testing.T, m Mux) {
 	}
 }
 
-func testWakeBlocked(t *testing.T, m Mux) {
-	a, _ := Pair(t)
-	add(t, m, a, mux.Readable)
-	ch := waitAsync(m, -1)
-	settle()
-	if err := m.Wake(); err != nil {
-		t.Fatalf("Wake: %v", err)
-	}
-	r := recv(t, ch, "Wake")
-	if r.n != 0 || r.err != nil {
-		t.Fatalf("Wait(-1) ended by Wake = %d, %v; want 0, nil (the wake fd is never reported)", r.n, r.err)
-	}
-}
-
-func testWakeCoalesces(t *testing.T, m Mux) {
-	for range 3 {
-		if err := m.Wake(); err != nil {
-			t.Fatalf("Wake: %v", err)
-		}
-	}
-	evs := make([]mux.Event, 1)
-	start := time.Now()
-	if n, err := m.Wait(evs, 10*time.Second); n != 0 || err != nil || time.Since(start) > 5*time.Second {
-		t.Fatalf("Wait after three Wakes = %d, %v after %v; want 0, nil at once", n, err, time.Since(start))
-	}
-	const d = 50 * time.Millisecond
-	start = time.Now()
-	if n, err := m.Wait(evs, d); n != 0 || err != nil || time.Since(start) < d {
-		t.Fatalf("Wait(%v) after a Wait ended by three Wakes = %d, %v after %v; want 0, nil after the full timeout (wakes coalesce)", d, n, err, time.Since(start))
-	}
-	// The same after a Wake that interrupted a blocked Wait. (One Wake:
-	// a second one could come after that Wait returned, and would then
-	// rightly end the next Wait.)
-	ch := waitAsync(m, -1)
-	settle()
-	m.Wake()
-	recv(t, ch, "Wake")
-	start = time.Now()
-	if n, err := m.Wait(evs, d); n != 0 || err != nil || time.Since(start) < d {
-		t.Fatalf("Wait(%v) after a Wait ended by a Wake = %d, %v after %v; want 0, nil after the full timeout", d, n, err, time.Since(start))
-	}
-}
-
 func testClosedWhileAdded(t *testing.T, m Mux) {
 	a1, b1 := Pair(t)
 	a2, b2 := Pair(t)
@@ -620,76 +488,6 @@ func testClosedWhileAdded(t *testing.T, m Mux) {
 	add(t, m, reused, mux.Readable)
 }
 
-func testRotation(t *testing.T, m Mux) {
-	const ready = 5
-	var fds []int
-	for range ready {
-		a, b := Pair(t)
-		write(t, b)
-		add(t, m, a, mux.Readable)
-		fds = append(fds, a)
-	}
-	seen := map[int]int{}
-	evs := make([]mux.Event, 2)
-	const waits = 5 // ceil(5/2) = 3 would do; 5 leaves slack
-	for range waits {
-		got := wait(t, m, evs, 5*time.Second)
-		if len(got) != len(evs) {
-			t.Fatalf("Wait with %d ready fds and %d slots returned %d events; want the buffer filled", ready, len(evs), len(got))
-		}
-		for _, ev := range got {
-			seen[ev.FD]++
-		}
-	}
-	for _, fd := range fds {
-		if seen[fd] == 0 {
-			t.Fatalf("after %d Waits with a %d-slot buffer, fd %d (of %v, all ready) was never reported: %v; want no starvation (rule 6)", waits, len(evs), fd, fds, seen)
-		}
-	}
-}
-
-func testBusy(t *testing.T, m Mux) {
-	ch := waitAsync(m, -1)
-	settle()
-	// The first Wait may not have started yet; retry until it has.
-	var err error
-	for range 100 {
-		_, err = m.Wait(make([]mux.Event, 1), 0)
-		if err != nil {
-			break
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	wantErr(t, "second concurrent Wait", err, mux.ErrBusy, nil)
-	m.Wake()
-	if r := recv(t, ch, "Wake"); r.err != nil {
-		t.Fatalf("first Wait = %v; want nil after Wake", r.err)
-	}
-}
-
-func testCloseUnblocks(t *testing.T, m Mux) {
-	a, _ := Pair(t)
-	add(t, m, a, mux.Readable)
-	ch := waitAsync(m, -1)
-	settle()
-	if err := m.Close(); err != nil {
-		t.Fatalf("Close = %v; want nil", err)
-	}
-	r := recv(t, ch, "Close")
-	if !errors.Is(r.err, mux.ErrClosed) || !errors.Is(r.err, os.ErrClosed) {
-		t.Fatalf("Wait(-1) interrupted by Close = %d, %v; want ErrClosed (and os.ErrClosed)", r.n, r.err)
-	}
-	if err := m.Close(); err != nil {
-		t.Fatalf("second Close = %v; want nil (idempotent)", err)
-	}
-	wantErr(t, "Add after Close", m.Add(a, mux.Readable), mux.ErrClosed, nil)
-	wantErr(t, "Modify after Close", m.Modify(a, mux.Readable), mux.ErrClosed, nil)
-	wantErr(t, "Remove after Close", m.Remove(a), mux.ErrClosed, nil)
-	wantErr(t, "Wake after Close", m.Wake(), mux.ErrClosed, nil)
-	_, err := m.Wait(make([]mux.Event, 1), 0)
-	wantErr(t, "Wait after Close", err, mux.ErrClosed, nil)
-}
-
 func testNoAlloc(t *testing.T, m Mux) {
 	a, b := Pair(t)
 	c, _ := Pair(t)
@@ -725,64 +523,6 @@ func testNoAlloc(t *testing.T, m Mux) {
 	}
 	if allocs := testing.AllocsPerRun(100, wake); allocs != 0 {
 		t.Fatalf("Wake and Wait allocated %v times per run; want 0", allocs)
-	}
-}
-
-// openFDs lists the process's descriptors, or skips the test where
-// /proc/self/fd does not exist.
-func openFDs(t *testing.T) []int {
-	t.Helper()
-	ents, err := os.ReadDir("/proc/self/fd")
-	if err != nil {
-		t.Skipf("cannot list descriptors: %v", err)
-	}
-	var fds []int
-	for _, e := range ents {
-		// The directory's own descriptor is listed but closed by now.
-		if _, err := os.Readlink("/proc/self/fd/" + e.Name()); err != nil {
-			continue
-		}
-		if fd, err := strconv.Atoi(e.Name()); err == nil {
-			fds = append(fds, fd)
-		}
-	}
-	return fds
-}
-
-// testDescriptors checks that New opens only close-on-exec descriptors and
-// that Close releases all of them (rule 9).
-func testDescriptors(t *testing.T, newMux func() (Mux, error)) {
-	a, b := Pair(t)
-	before := openFDs(t)
-	m, err := newMux()
-	if err != nil {
-		t.Fatal(err)
-	}
-	during := openFDs(t)
-	var opened []int
-	for _, fd := range during {
-		if !slices.Contains(before, fd) {
-			opened = append(opened, fd)
-		}
-	}
-	for _, fd := range opened {
-		flags, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
-		if err == nil && flags&unix.FD_CLOEXEC == 0 {
-			t.Errorf("New opened fd %d without close-on-exec; want every descriptor CLOEXEC", fd)
-		}
-	}
-	add(t, m, a, mux.Readable)
-	write(t, b)
-	wait(t, m, make([]mux.Event, 1), time.Second)
-	m.Remove(a)
-	if err := m.Close(); err != nil {
-		t.Fatalf("Close: %v", err)
-	}
-	after := openFDs(t)
-	for _, fd := range opened {
-		if slices.Contains(after, fd) {
-			t.Errorf("fd %d, opened by New, is still open after Close (before %v, after %v); want it released", fd, before, after)
-		}
 	}
 }
 
