@@ -291,19 +291,25 @@ func PingPong(b Backend) (*Pair, error) {
 	})
 }
 
+// oneIdle returns a prepare function that makes one idle descriptor and
+// stores it in *fd.
+func oneIdle(fd *int) func(*resources) error {
+	return func(r *resources) error {
+		fds, err := r.idle(1)
+		if err == nil {
+			*fd = fds[0]
+		}
+		return err
+	}
+}
+
 // AddRemove returns a Pair whose operation is Add of an idle descriptor
 // for Readable followed by its Remove. The raw loops of poll and select
 // edit an array and make no system call; the backends also check that the
 // descriptor is open (one fcntl), as rule 1 of the contract requires.
 func AddRemove(b Backend) (*Pair, error) {
 	var fd int
-	prepare := func(r *resources) error {
-		fds, err := r.idle(1)
-		if err == nil {
-			fd = fds[0]
-		}
-		return err
-	}
+	prepare := oneIdle(&fd)
 	return open(b, prepare, func(q poller) (func(int) error, error) {
 		return func(n int) error {
 			for range n {
@@ -323,13 +329,7 @@ func AddRemove(b Backend) (*Pair, error) {
 // descriptor, alternately to Readable|Writable and back to Readable.
 func Modify(b Backend) (*Pair, error) {
 	var fd int
-	prepare := func(r *resources) error {
-		fds, err := r.idle(1)
-		if err == nil {
-			fd = fds[0]
-		}
-		return err
-	}
+	prepare := oneIdle(&fd)
 	return open(b, prepare, func(q poller) (func(int) error, error) {
 		if err := q.Add(fd, mux.Readable); err != nil {
 			return nil, err
@@ -377,13 +377,7 @@ const MaxSamples = 1 << 14
 // side records how long each of its Waits took: see Times.
 func Timeout(b Backend, d time.Duration) (*Pair, error) {
 	var fd int
-	prepare := func(r *resources) error {
-		fds, err := r.idle(1)
-		if err == nil {
-			fd = fds[0]
-		}
-		return err
-	}
+	prepare := oneIdle(&fd)
 	var rec []*samples
 	p, err := open(b, prepare, func(q poller) (func(int) error, error) {
 		if err := q.Add(fd, mux.Readable); err != nil {
