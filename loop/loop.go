@@ -143,10 +143,10 @@ type Loop struct {
 	due       []timer
 	nfinished uint64 // tasks finished so far, to resume stalled listeners
 	closing   bool   // Stop was seen: listeners are closed
+	spare     []job  // the inbox's previous backing array, handed back by Run
 
 	mu       sync.Mutex // guards the fields below
 	inbox    []job      // submitted, not yet taken by the loop
-	spare    []job      // the inbox's previous backing array, for reuse
 	waiting  bool       // the loop is in Wait, or about to be, with the inbox empty
 	stopping bool       // Stop was called: no new submissions
 	abort    bool       // a hard stop was asked for
@@ -380,9 +380,7 @@ func (l *Loop) Run() (err error) {
 			}
 		}
 		clear(jobs)
-		l.mu.Lock()
 		l.spare = jobs[:0]
-		l.mu.Unlock()
 
 		if abort {
 			l.failAll(ErrStopped)

@@ -230,6 +230,10 @@ func (s *Set) Wait(events []mux.Event, d time.Duration) (int, error) {
 	}
 	s.waiting = true
 	dl := timeout.Start(d)
+	// The first call waits all of d (clamped), not what is left of it a
+	// moment later: one clock read fewer per Wait, and never early. Later
+	// calls wait what is left before the deadline.
+	left := min(d, timeout.Max)
 	woken := false
 	for {
 		if s.woken {
@@ -240,14 +244,14 @@ func (s *Set) Wait(events []mux.Event, d time.Duration) (int, error) {
 			s.kernel.Rebuild(s.table.entries, s.wake.r)
 			s.built = s.table.gen
 		}
-		left := dl.Left()
+		call := min(left, MaxCall)
 		if woken {
-			left = 0 // woken: look once more, then return
+			call = 0 // woken: look once more, then return
 		}
 		s.inKernel = true
 		s.mu.Unlock()
 
-		n, err := s.kernel.Call(min(left, MaxCall))
+		n, err := s.kernel.Call(call)
 
 		s.mu.Lock()
 		s.inKernel = false
@@ -271,6 +275,7 @@ func (s *Set) Wait(events []mux.Event, d time.Duration) (int, error) {
 			// a removed descriptor or miss an added one. Rebuild and
 			// call again with the time left (0 if woken or past the
 			// deadline), so the caller sees nothing of the restart.
+			left = dl.Left()
 			continue
 		}
 		count := 0
@@ -280,8 +285,11 @@ func (s *Set) Wait(events []mux.Event, d time.Duration) (int, error) {
 		// EINTR, an internal restart, or the kernel's timer firing a hair
 		// early: go round again with the time left, never returning
 		// (0, nil) before the deadline unless woken.
-		if count > 0 || woken || (!dl.Forever() && dl.Left() == 0) {
+		if count > 0 || woken {
 			return s.leave(count, nil)
+		}
+		if left = dl.Left(); left == 0 {
+			return s.leave(0, nil)
 		}
 	}
 }

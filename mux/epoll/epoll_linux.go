@@ -476,7 +476,7 @@ func convert(events []mux.Event, kev []unix.EpollEvent) (n int, woke bool) {
 		}
 		// The interest travels in the registration's data word, so the
 		// mask is the one the kernel used, with no lock here.
-		e &= interest | mux.ReportedOnly
+		e &= mux.Reportable(interest)
 		if e == 0 {
 			continue
 		}

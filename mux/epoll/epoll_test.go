@@ -411,8 +411,8 @@ func TestHangups(t *testing.T) {
 	a3, b3 := c.pair(t)
 	mustAdd(t, m, a3, mux.Priority)
 	c.close(t, b3)
-	if got := find(wait(t, m, 8, 0), a3); got&^mux.ReportedOnly != 0 || !got.Has(mux.Hangup) {
-		t.Errorf("Priority interest after peer close: reported %v; want Hangup and nothing outside ReadHangup|Hangup|Error", got)
+	if got := find(wait(t, m, 8, 0), a3); got&^mux.Reportable(mux.Priority) != 0 || !got.Has(mux.Hangup) {
+		t.Errorf("Priority interest after peer close: reported %v; want Hangup and nothing outside %v", got, mux.Reportable(mux.Priority))
 	}
 }
 

@@ -135,13 +135,11 @@ func (k *kernel) Call(left time.Duration) (int, error) {
 		if k.anyW {
 			k.w = k.tw
 		} else {
-			k.w.Zero() // Collect reads it: no stale result of an earlier call
-			w = nil
+			w = nil // k.w keeps an earlier call's result: Collect skips it
 		}
 		if k.anyE {
 			k.e = k.te
 		} else {
-			k.e.Zero()
 			e = nil
 		}
 		n, err := pselect(k.nfd, &k.r, w, e, left)
@@ -223,11 +221,12 @@ func (k *kernel) Collect(events []mux.Event, n, start int) (count, next int) {
 				ev |= mux.Readable
 				n--
 			}
-			if k.w.IsSet(fd) {
+			// A set not passed to the last call holds an older result.
+			if k.anyW && k.w.IsSet(fd) {
 				ev |= mux.Writable
 				n--
 			}
-			if k.e.IsSet(fd) {
+			if k.anyE && k.e.IsSet(fd) {
 				ev |= mux.Priority
 				n--
 			}
