@@ -94,18 +94,9 @@ func TestPropertiesCatchBrokenClients(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for seed := range brokenCases {
-				err := checkClient(genClientCase().Example(seed), tt.newM, map[Transition]bool{})
-				if err == nil {
-					continue
-				}
-				if !strings.Contains(err.Error(), tt.want) {
-					t.Fatalf("case %d failed for another reason than expected (want %q):\n%v", seed, tt.want, err)
-				}
-				t.Logf("caught by case %d: %s", seed, firstLine(err.Error()))
-				return
-			}
-			t.Errorf("none of %d cases caught the broken Client: want the properties to fail on it", brokenCases)
+			caught(t, "Client", tt.want, func(seed int) error {
+				return checkClient(genClientCase().Example(seed), tt.newM, map[Transition]bool{})
+			})
 		})
 	}
 }
@@ -126,20 +117,29 @@ func TestPropertiesCatchBrokenServers(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			for seed := range brokenCases {
-				err := checkServer(genServerCase().Example(seed), tt.newM, map[Transition]bool{})
-				if err == nil {
-					continue
-				}
-				if !strings.Contains(err.Error(), tt.want) {
-					t.Fatalf("case %d failed for another reason than expected (want %q):\n%v", seed, tt.want, err)
-				}
-				t.Logf("caught by case %d: %s", seed, firstLine(err.Error()))
-				return
-			}
-			t.Errorf("none of %d cases caught the broken ServerConn: want the properties to fail on it", brokenCases)
+			caught(t, "ServerConn", tt.want, func(seed int) error {
+				return checkServer(genServerCase().Example(seed), tt.newM, map[Transition]bool{})
+			})
 		})
 	}
+}
+
+// caught runs check on brokenCases fixed cases and wants one of them to
+// fail, for the reason want.
+func caught(t *testing.T, machine, want string, check func(seed int) error) {
+	t.Helper()
+	for seed := range brokenCases {
+		err := check(seed)
+		if err == nil {
+			continue
+		}
+		if !strings.Contains(err.Error(), want) {
+			t.Fatalf("case %d failed for another reason than expected (want %q):\n%v", seed, want, err)
+		}
+		t.Logf("caught by case %d: %s", seed, firstLine(err.Error()))
+		return
+	}
+	t.Errorf("none of %d cases caught the broken %s: want the properties to fail on it", brokenCases, machine)
 }
 
 func firstLine(s string) string {
