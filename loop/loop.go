@@ -642,17 +642,22 @@ func (l *Loop) report(done func(Result), r Result) {
 	}
 }
 
+// dequeue takes the first queued job. The queue is not empty.
+func (l *Loop) dequeue() job {
+	j := l.queue[l.qhead]
+	l.queue[l.qhead] = job{}
+	l.qhead++
+	l.mu.Lock()
+	l.stats.Queued--
+	l.mu.Unlock()
+	return j
+}
+
 // admit starts queued tasks while there is room, then pauses or resumes
 // the listeners.
 func (l *Loop) admit() {
 	for l.qhead < len(l.queue) && (l.max == 0 || l.running < l.max) {
-		j := l.queue[l.qhead]
-		l.queue[l.qhead] = job{}
-		l.qhead++
-		l.mu.Lock()
-		l.stats.Queued--
-		l.mu.Unlock()
-		l.start(j)
+		l.start(l.dequeue())
 	}
 	if l.qhead == len(l.queue) {
 		l.queue, l.qhead = l.queue[:0], 0
@@ -826,12 +831,7 @@ func (l *Loop) failAll(err error) {
 			break
 		}
 		for l.qhead < len(l.queue) {
-			j := l.queue[l.qhead]
-			l.queue[l.qhead] = job{}
-			l.qhead++
-			l.mu.Lock()
-			l.stats.Queued--
-			l.mu.Unlock()
+			j := l.dequeue()
 			fd := j.fd
 			if j.kind == jobSubmit && fd >= 0 {
 				l.sys.Close(fd)
