@@ -736,11 +736,11 @@ func checkCallsAfterClose(c *C) {
 
 func checkNoLeaks(c *C) {
 	a, _ := c.readablePair()
-	before, err := c.h.FDs.Open()
+	before, err := c.h.FDs.Descriptors()
 	if errors.Is(err, errors.ErrUnsupported) {
 		c.Skipf("harness cannot list open descriptors: %v", err)
 	} else if err != nil {
-		c.Fatalf("harness: Open() = %v", err)
+		c.Fatalf("harness: Descriptors() = %v", err)
 	}
 	m, err := c.h.New()
 	if err != nil {
@@ -751,9 +751,9 @@ func checkNoLeaks(c *C) {
 	}
 	m.Wake()
 	m.Wait(make([]mux.Event, 4), 0)
-	during, err := c.h.FDs.Open()
+	during, err := c.h.FDs.Descriptors()
 	if err != nil {
-		c.Fatalf("harness: Open() = %v", err)
+		c.Fatalf("harness: Descriptors() = %v", err)
 	}
 	for fd, what := range during {
 		if _, ok := before[fd]; ok {
@@ -767,9 +767,9 @@ func checkNoLeaks(c *C) {
 	if err := m.Close(); err != nil {
 		c.Fatalf("Close() = %v", err)
 	}
-	after, err := c.h.FDs.Open()
+	after, err := c.h.FDs.Descriptors()
 	if err != nil {
-		c.Fatalf("harness: Open() = %v", err)
+		c.Fatalf("harness: Descriptors() = %v", err)
 	}
 	for fd, what := range after {
 		if _, ok := before[fd]; !ok {

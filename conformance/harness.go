@@ -67,8 +67,9 @@ type FDs interface {
 	// such flag (a fake).
 	CloseOnExec(fd int) (bool, error)
 
-	// Open lists the descriptors open in the namespace, so the suite can
-	// see what a Multiplexer leaves behind after Close. It returns an error
-	// wrapping errors.ErrUnsupported where it cannot.
-	Open() (map[int]string, error)
+	// Descriptors lists the descriptors open in the namespace, each with a
+	// word on what it is, so the suite can see what a Multiplexer leaves
+	// behind after Close. It returns an error wrapping
+	// errors.ErrUnsupported where it cannot.
+	Descriptors() (map[int]string, error)
 }

@@ -106,7 +106,7 @@ func (osFDs) CloseOnExec(fd int) (bool, error) {
 	return flags&unix.FD_CLOEXEC != 0, nil
 }
 
-func (osFDs) Open() (map[int]string, error) {
+func (osFDs) Descriptors() (map[int]string, error) {
 	dir := "/dev/fd"
 	if runtime.GOOS == "linux" {
 		dir = "/proc/self/fd"

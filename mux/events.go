@@ -72,8 +72,13 @@ func (e Events) String() string {
 	return b.String()
 }
 
-// Has reports whether every condition in c is in e.
+// Has reports whether every condition in c is in e ("all of").
 func (e Events) Has(c Events) bool { return e&c == c }
+
+// Any reports whether at least one condition in c is in e ("any of"), as
+// in ev.Events.Any(mux.Readable|mux.Hangup|mux.Error): the test a loop
+// makes before it reads. It is false when c is empty.
+func (e Events) Any(c Events) bool { return e&c != 0 }
 
 // Event is one descriptor's readiness, as reported by Wait.
 type Event struct {

@@ -64,3 +64,24 @@ func TestErrClosedIsOSErrClosed(t *testing.T) {
 		t.Error("errors.Is(mux.ErrClosed, os.ErrClosed) = false, want true")
 	}
 }
+
+func TestEventsHasAndAny(t *testing.T) {
+	ev := mux.Readable | mux.Hangup
+	for _, tc := range []struct {
+		c        mux.Events
+		has, any bool
+	}{
+		{mux.Readable, true, true},
+		{mux.Readable | mux.Hangup, true, true},
+		{mux.Readable | mux.Error, false, true},
+		{mux.Writable | mux.Error, false, false},
+		{0, true, false},
+	} {
+		if got := ev.Has(tc.c); got != tc.has {
+			t.Errorf("(%v).Has(%v) = %v, want %v (all of)", ev, tc.c, got, tc.has)
+		}
+		if got := ev.Any(tc.c); got != tc.any {
+			t.Errorf("(%v).Any(%v) = %v, want %v (any of)", ev, tc.c, got, tc.any)
+		}
+	}
+}

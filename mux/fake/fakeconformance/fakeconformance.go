@@ -37,4 +37,4 @@ func (f fds) CloseOnExec(int) (bool, error) {
 	return false, fmt.Errorf("fake descriptors have no close-on-exec flag: %w", errors.ErrUnsupported)
 }
 
-func (f fds) Open() (map[int]string, error) { return f.Descriptors(), nil }
+func (f fds) Descriptors() (map[int]string, error) { return f.Kernel.Descriptors(), nil }
