@@ -44,7 +44,7 @@ func measureRow(row *Row, bud Budget, step func(string)) {
 		row.Err = err
 		return
 	}
-	row.Raw = b.Raw != nil
+	row.HasRaw = b.Raw != nil
 	for _, n := range bud.Ns {
 		step(fmt.Sprintf("%s: Wait, N=%d", row.Name, n))
 		row.Wait = append(row.Wait, compare(bud, func() (*measure.Pair, error) { return measure.Wait(b, n) }))

@@ -56,7 +56,7 @@ func TestRegisteredRaw(t *testing.T) {
 		t.Fatalf("Run(test-raw) = %+v; want one row, nothing failed", r)
 	}
 	row := r.Rows[0]
-	if row.Name != "test-raw" || row.Info.Name != "test-raw" || !row.Raw || len(row.Results) == 0 {
+	if row.Name != "test-raw" || row.Info.Name != "test-raw" || !row.HasRaw || len(row.Results) == 0 {
 		t.Errorf("row = %+v; want test-raw, described by its registered Info, with conformance results and a raw loop", row)
 	}
 	for i, c := range append(row.Wait, row.PingPong) {

@@ -76,7 +76,7 @@ type Row struct {
 	Name     string
 	Info     mux.Info             // what the backend says it is and can do
 	Results  []conformance.Result // the conformance suite, check by check
-	Raw      bool                 // it has a raw loop: its Costs have ratios
+	HasRaw   bool                 // it has a raw loop: its Costs have ratios
 	Virtual  bool                 // the fake: virtual descriptors, virtual clock
 	Wait     []Cost               // one per Budget.Ns
 	PingPong Cost                 // not measured for the fake

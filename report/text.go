@@ -59,7 +59,7 @@ func (r *Report) printMeasurements(w io.Writer) {
 		switch {
 		case row.Virtual:
 			virtual = append(virtual, row.Name)
-		case !row.Raw:
+		case !row.HasRaw:
 			noRaw = append(noRaw, row.Name)
 		}
 		fmt.Fprint(tw, row.Name)

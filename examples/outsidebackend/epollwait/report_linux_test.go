@@ -56,8 +56,8 @@ func TestReport(t *testing.T) {
 		t.Fatalf("the report of %s failed:\n%s", epollwait.Name, out.String())
 	}
 	row := r.Rows[0]
-	if row.Name != epollwait.Name || row.Info.Resolution != time.Millisecond || !row.Raw {
-		t.Errorf("row = %q, Info %v, raw loop %v; want %s, its own Info, and its raw loop", row.Name, row.Info, row.Raw, epollwait.Name)
+	if row.Name != epollwait.Name || row.Info.Resolution != time.Millisecond || !row.HasRaw {
+		t.Errorf("row = %q, Info %v, raw loop %v; want %s, its own Info, and its raw loop", row.Name, row.Info, row.HasRaw, epollwait.Name)
 	}
 	for i, c := range append(row.Wait, row.PingPong) {
 		if c.Err != nil || c.NA != "" || c.Raw <= 0 || c.Mux <= 0 || c.Ratio <= 0 {
