@@ -1,10 +1,11 @@
 // Command muxkit is the backend comparison report of muxkit: for each
-// backend available on this machine (and for the fake of package
-// mux/fake), what it is and can do (its mux.Info), its results on the
-// conformance suite rule by rule, and what it costs — Wait at several
-// numbers of descriptors with the ratio to the raw system call, a
+// backend registered with package mux/backend (and for the fake of
+// package mux/fake), what it is and can do (its mux.Info), its results on
+// the conformance suite rule by rule, and what it costs — Wait at several
+// numbers of descriptors with the ratio to the backend's raw loop, a
 // ping-pong round trip, and how close Wait(d) returns to d — ending in one
-// table to choose a backend from.
+// table to choose a backend from. The report is package report's: a
+// module with a backend of its own prints the same from its own main.
 //
 // Usage:
 //
@@ -27,6 +28,8 @@ import (
 	"io"
 	"os"
 	"strings"
+
+	"github.com/muxkit/muxkit/report"
 )
 
 func main() {
@@ -49,5 +52,5 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return 2
 		}
 	}
-	return report(args, stdout, stderr)
+	return report.Main(args, stdout, stderr)
 }

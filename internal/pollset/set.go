@@ -7,8 +7,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/muxkit/muxkit/internal/timeout"
 	"github.com/muxkit/muxkit/mux"
+	"github.com/muxkit/muxkit/mux/timeout"
 )
 
 // MaxCall is the longest timeout handed to one system call. Longer waits

@@ -3,4 +3,4 @@
 package backend
 
 // platform are the backends only this system has, best first.
-var platform []entry
+var platform []Backend

@@ -11,8 +11,8 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/muxkit/muxkit/internal/timeout"
 	"github.com/muxkit/muxkit/mux"
+	"github.com/muxkit/muxkit/mux/timeout"
 	"golang.org/x/sys/unix"
 )
 

@@ -7,7 +7,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/muxkit/muxkit/internal/timeout"
+	"github.com/muxkit/muxkit/mux/timeout"
 )
 
 const (

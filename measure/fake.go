@@ -1,8 +1,11 @@
 package measure
 
 import (
+	"errors"
+
 	"golang.org/x/sys/unix"
 
+	"github.com/muxkit/muxkit/mux/backend"
 	"github.com/muxkit/muxkit/mux/fake"
 )
 
@@ -14,8 +17,9 @@ func fakeKernel(fds int) *fake.Kernel {
 
 // FakeWait is Wait for package mux/fake: Mux is the fake's Wait over
 // virtual descriptors (one ready among idle ones, each one end of a
-// virtual socketpair), Raw the DefaultRaw loop over the same numbers of
-// real descriptors.
+// virtual socketpair), Raw the raw loop of this system's best backend
+// (the first of backend.Names with one: epoll on Linux) over the same
+// numbers of real descriptors.
 func FakeWait(idle int) (*Pair, error) {
 	p := &Pair{PerOp: 1}
 	if err := p.openFakeWait(idle); err != nil {
@@ -37,7 +41,7 @@ func (p *Pair) openFakeWait(idle int) error {
 	if err := writeFull(peer, []byte{1}); err != nil {
 		return err
 	}
-	raw, err := newRaw(DefaultRaw)
+	raw, err := bestRaw()
 	if err != nil {
 		return err
 	}
@@ -69,6 +73,17 @@ func (p *Pair) openFakeWait(idle int) error {
 	}
 	p.Mux, err = waitOp(m, append(virtual, x), x)
 	return err
+}
+
+// bestRaw returns a new raw loop of the first registered backend that has
+// one.
+func bestRaw() (backend.RawLoop, error) {
+	for _, name := range backend.Names() {
+		if b, err := backend.Lookup(name); err == nil && b.Raw != nil {
+			return b.Raw()
+		}
+	}
+	return nil, errors.New("no registered backend has a raw loop")
 }
 
 // Chunk is the size of one read or write of FakeRead and FakeWrite.

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"os"
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 
-	"github.com/muxkit/muxkit/internal/measure"
+	"github.com/muxkit/muxkit/measure"
 	"github.com/muxkit/muxkit/mux"
+	"github.com/muxkit/muxkit/mux/backend"
 )
 
 // openFDs returns the number of open descriptors, or -1 where it cannot
@@ -91,11 +93,42 @@ func TestFakeScenarios(t *testing.T) {
 	use(t, "FakeWrite", p, err, 10000)
 }
 
-func TestUnknownBackend(t *testing.T) {
+// TestNoRaw: a backend registered without a raw loop is measured alone,
+// and Compare gives its time with no ratio.
+func TestNoRaw(t *testing.T) {
 	noLeak(t)
-	b := measure.Backend{Name: "kqueue9", Open: func() (mux.Multiplexer, error) { return nil, errors.ErrUnsupported }}
-	if p, err := measure.Wait(b, 3); p != nil || !errors.Is(err, measure.ErrNoRaw) {
-		t.Errorf("Wait(kqueue9) = %v, %v; want nil and an error wrapping ErrNoRaw", p, err)
+	b := backends()[0]
+	b.Raw = nil
+	p, err := measure.Wait(b, 3)
+	if err != nil {
+		t.Fatalf("Wait of %s without a raw loop = %v; want the Mux side alone", b.Name, err)
+	}
+	defer p.Close()
+	if p.Raw != nil || p.Mux == nil {
+		t.Fatalf("Wait of %s without a raw loop: Raw set %v, Mux set %v; want Mux alone", b.Name, p.Raw != nil, p.Mux != nil)
+	}
+	res, err := measure.Compare(p, 3, 20*time.Microsecond)
+	if err != nil || res.Mux <= 0 || res.Raw != 0 || res.Ratio != 0 || res.Rounds != 3 {
+		t.Errorf("Compare of a pair without a raw side = %+v, %v; want a Mux time, no Raw time and no ratio", res, err)
+	}
+	tp, err := measure.Timeout(b, 20*time.Microsecond)
+	if err != nil {
+		t.Fatalf("Timeout of %s without a raw loop = %v", b.Name, err)
+	}
+	defer tp.Close()
+	if err := tp.Mux(2); err != nil {
+		t.Fatalf("Timeout.Mux(2) = %v", err)
+	}
+	if raw, mx := tp.Times(); raw != nil || len(mx) != 2 {
+		t.Errorf("Times() without a raw loop = %d raw, %d mux samples; want none and 2", len(raw), len(mx))
+	}
+}
+
+func TestOpenFails(t *testing.T) {
+	noLeak(t)
+	b := backend.Backend{Name: "kqueue9", Open: func() (mux.Multiplexer, error) { return nil, errors.ErrUnsupported }}
+	if p, err := measure.Wait(b, 3); p != nil || !errors.Is(err, errors.ErrUnsupported) || !strings.Contains(err.Error(), "kqueue9") {
+		t.Errorf("Wait(kqueue9) = %v, %v; want nil and the error of its Open, naming it", p, err)
 	}
 }
 

@@ -1,8 +1,9 @@
-package main
+package report
 
 import (
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/muxkit/muxkit/conformance"
@@ -12,43 +13,46 @@ import (
 	"github.com/muxkit/muxkit/mux/fake/fakeconformance"
 )
 
-// checked is one backend's description and conformance results.
-type checked struct {
-	info    mux.Info
-	results []conformance.Result
-}
-
 // check describes the named backend and runs the conformance suite on it.
-func check(name string) (checked, error) {
+func check(name string) (Row, error) {
 	var h conformance.Harness
-	if name == fakeName {
+	if name == FakeName {
 		h = fakeconformance.Harness(fake.Config{})
 		m, err := h.New()
 		if err != nil {
-			return checked{}, err
+			return Row{}, err
 		}
 		h.Info = mux.Describe(m)
 		m.Close()
 	} else {
 		info, err := backend.Describe(name)
 		if err != nil {
-			return checked{}, err
+			return Row{}, err
 		}
 		h = conformance.OS(func() (mux.Multiplexer, error) { return backend.Open(name) })
 		h.Info = info
 	}
 	results, err := conformance.Check(h)
 	if err != nil {
-		return checked{}, err
+		return Row{}, err
 	}
-	return checked{info: h.Info, results: results}, nil
+	return Row{Name: name, Info: h.Info, Results: results, Virtual: name == FakeName}, nil
 }
 
-func yesNo(b bool) string {
-	if b {
-		return "yes"
+// infoHeader heads the capabilities table; infoCells are the cells of one
+// row. The README's table of backends is made of the same (see
+// TestREADMEBackends).
+var infoHeader = []string{"backend", "max fd", "O(1) in fds", "regular files", "timeout resolution", "reports"}
+
+func infoCells(in mux.Info) []string {
+	scales, files := "no", "no (ErrInvalid)"
+	if in.Scales {
+		scales = "yes"
 	}
-	return "no"
+	if in.RegularFiles {
+		files = "yes, always ready"
+	}
+	return []string{in.Name, maxFD(in), scales, files, in.Resolution.String(), strings.ReplaceAll(in.Reports.String(), "|", ", ")}
 }
 
 func maxFD(in mux.Info) string {
@@ -58,36 +62,35 @@ func maxFD(in mux.Info) string {
 	return "no limit"
 }
 
-func printInfo(w io.Writer, cs []checked) {
+func printInfo(w io.Writer, rows []Row) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "backend\tmax fd\tO(1) in fds\tregular files\ttimeout resolution\treports")
-	for _, c := range cs {
-		in := c.info
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%v\t%v\n", in.Name, maxFD(in), yesNo(in.Scales), yesNo(in.RegularFiles), in.Resolution, in.Reports)
+	fmt.Fprintln(tw, strings.Join(infoHeader, "\t"))
+	for _, row := range rows {
+		fmt.Fprintln(tw, strings.Join(infoCells(row.Info), "\t"))
 	}
 	tw.Flush()
 }
 
 // printResults prints one row per rule, one column per backend, then every
-// failure; it reports whether anything failed.
-func printResults(w io.Writer, cs []checked, verbose bool) bool {
+// failure.
+func printResults(w io.Writer, rows []Row, verbose bool) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprint(tw, "rule\twhat the conformance suite checks")
-	for _, c := range cs {
-		fmt.Fprintf(tw, "\t%s", c.info.Name)
+	for _, row := range rows {
+		fmt.Fprintf(tw, "\t%s", row.Name)
 	}
 	fmt.Fprintln(tw)
-	failed := false
 	for _, rule := range conformance.Rules() {
 		fmt.Fprintf(tw, "%d\t%s", rule.Rule, rule.Summary)
-		for _, c := range cs {
-			fmt.Fprintf(tw, "\t%s", cell(c.results, rule.Rule))
+		for _, row := range rows {
+			fmt.Fprintf(tw, "\t%s", cell(row.Results, rule.Rule))
 		}
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
-	for _, c := range cs {
-		for _, res := range c.results {
+	failed := false
+	for _, row := range rows {
+		for _, res := range row.Results {
 			if res.Status != conformance.Fail {
 				continue
 			}
@@ -99,13 +102,12 @@ func printResults(w io.Writer, cs []checked, verbose bool) bool {
 			if !verbose && len(msgs) > 1 {
 				msgs = append(msgs[:1:1], fmt.Sprintf("(%d more; -v shows them)", len(res.Messages)-1))
 			}
-			fmt.Fprintf(w, "  %s %s:\n", c.info.Name, res.Name)
+			fmt.Fprintf(w, "  %s %s:\n", row.Name, res.Name)
 			for _, m := range msgs {
 				fmt.Fprintf(w, "      %s\n", m)
 			}
 		}
 	}
-	return failed
 }
 
 // cell summarises one backend's checks of one rule (every rule when rule

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"bufio"
@@ -24,15 +24,15 @@ type point struct {
 	cost time.Duration
 }
 
-// chartSeries turns measurements into series, leaving out what was not
-// measured.
-func chartSeries(ms []measured, bud budget) []series {
+// chartSeries turns the Wait costs of rows into series, leaving out what
+// was not measured.
+func chartSeries(rows []Row, bud Budget) []series {
 	var out []series
-	for _, m := range ms {
-		s := series{name: m.name, dashed: m.name == fakeName}
-		for i, c := range m.wait {
-			if c.na == "" && c.err == nil && c.res.Mux > 0 {
-				s.points = append(s.points, point{bud.ns[i], c.res.Mux})
+	for _, row := range rows {
+		s := series{name: row.Name, dashed: row.Virtual}
+		for i, c := range row.Wait {
+			if c.measured() {
+				s.points = append(s.points, point{bud.Ns[i], c.Mux})
 			}
 		}
 		if s.dashed {
@@ -45,13 +45,19 @@ func chartSeries(ms []measured, bud budget) []series {
 	return out
 }
 
-func writeChartFile(path string, ms []measured, bud budget) error {
+// WriteSVG writes a log–log chart of Wait's cost against the number of
+// descriptors, one line per backend, as SVG.
+func (r *Report) WriteSVG(w io.Writer) error {
+	title := fmt.Sprintf("Wait with one ready descriptor among N idle (muxkit, %s/%s)", runtime.GOOS, runtime.GOARCH)
+	return writeChart(w, title, chartSeries(r.Rows, r.Budget))
+}
+
+func (r *Report) writeSVGFile(path string) error {
 	f, err := os.Create(path)
 	if err != nil {
 		return err
 	}
-	title := fmt.Sprintf("Wait with one ready descriptor among N idle (muxkit, %s/%s)", runtime.GOOS, runtime.GOARCH)
-	err = writeChart(f, title, chartSeries(ms, bud))
+	err = r.WriteSVG(f)
 	if err2 := f.Close(); err == nil {
 		err = err2
 	}

@@ -7,13 +7,15 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxkit/muxkit/internal/rawloop"
 	"github.com/muxkit/muxkit/mux"
+	"github.com/muxkit/muxkit/mux/backend"
 )
 
 // open prepares a Pair: prepare runs with the resources to fill, then
-// setup once with b's raw loop and once with a new Multiplexer of b. On
-// error everything opened so far is closed.
-func open(b Backend, prepare func(r *resources) error, setup func(q poller) (func(int) error, error)) (*Pair, error) {
+// setup once with a new raw loop of b, if b has one, and once with a new
+// Multiplexer of b. On error everything opened so far is closed.
+func open(b backend.Backend, prepare func(r *resources) error, setup func(q backend.RawLoop) (func(int) error, error)) (*Pair, error) {
 	p := &Pair{PerOp: 1}
 	if err := p.open(b, prepare, setup); err != nil {
 		p.Close()
@@ -22,19 +24,21 @@ func open(b Backend, prepare func(r *resources) error, setup func(q poller) (fun
 	return p, nil
 }
 
-func (p *Pair) open(b Backend, prepare func(r *resources) error, setup func(q poller) (func(int) error, error)) error {
+func (p *Pair) open(b backend.Backend, prepare func(r *resources) error, setup func(q backend.RawLoop) (func(int) error, error)) error {
 	if prepare != nil {
 		if err := prepare(&p.res); err != nil {
 			return err
 		}
 	}
-	raw, err := newRaw(b.Name)
-	if err != nil {
-		return err
-	}
-	p.res.add(raw.Close)
-	if p.Raw, err = setup(raw); err != nil {
-		return fmt.Errorf("raw %s: %w", b.Name, err)
+	if b.Raw != nil {
+		raw, err := b.Raw()
+		if err != nil {
+			return fmt.Errorf("raw %s: %w", b.Name, err)
+		}
+		p.res.add(raw.Close)
+		if p.Raw, err = setup(raw); err != nil {
+			return fmt.Errorf("raw %s: %w", b.Name, err)
+		}
 	}
 	m, err := b.Open()
 	if err != nil {
@@ -120,7 +124,7 @@ func (r *resources) socketpair() (x, y int, err error) {
 	return fds[0], fds[1], nil
 }
 
-func addAll(q poller, fds []int, interest mux.Events) error {
+func addAll(q backend.RawLoop, fds []int, interest mux.Events) error {
 	for _, fd := range fds {
 		if err := q.Add(fd, interest); err != nil {
 			return err
@@ -169,7 +173,7 @@ func writeFull(fd int, p []byte) error {
 // reports the one ready descriptor (a socket with a byte to read) among
 // idle descriptors that are never ready. The ready one is added last, so
 // that poll and select scan every entry to find it, both sides alike.
-func Wait(b Backend, idle int) (*Pair, error) {
+func Wait(b backend.Backend, idle int) (*Pair, error) {
 	var all []int
 	var ready int
 	prepare := func(r *resources) error {
@@ -184,14 +188,14 @@ func Wait(b Backend, idle int) (*Pair, error) {
 		all = append(all, ready)
 		return writeFull(peer, []byte{1})
 	}
-	return open(b, prepare, func(q poller) (func(int) error, error) {
+	return open(b, prepare, func(q backend.RawLoop) (func(int) error, error) {
 		return waitOp(q, all, ready)
 	})
 }
 
 // waitOp adds fds to q and returns the operation of Wait: one Wait with
 // timeout 0 that reports ready alone.
-func waitOp(q poller, fds []int, ready int) (func(int) error, error) {
+func waitOp(q backend.RawLoop, fds []int, ready int) (func(int) error, error) {
 	if err := addAll(q, fds, mux.Readable); err != nil {
 		return nil, err
 	}
@@ -213,13 +217,13 @@ func waitOp(q poller, fds []int, ready int) (func(int) error, error) {
 // Batch returns a Pair whose operation is reporting ready descriptors,
 // all ready, with as few Waits (timeout 0, room for all) as the backend
 // needs: one for every backend of this module. PerOp is ready.
-func Batch(b Backend, ready int) (*Pair, error) {
+func Batch(b backend.Backend, ready int) (*Pair, error) {
 	var all []int
 	prepare := func(r *resources) (err error) {
 		all, err = r.ready(ready)
 		return err
 	}
-	p, err := open(b, prepare, func(q poller) (func(int) error, error) {
+	p, err := open(b, prepare, func(q backend.RawLoop) (func(int) error, error) {
 		if err := addAll(q, all, mux.Readable); err != nil {
 			return nil, err
 		}
@@ -251,10 +255,10 @@ func Batch(b Backend, ready int) (*Pair, error) {
 // over a socketpair on one goroutine: write to one end, Wait (blocking,
 // timeout -1) until the other is readable, read it, write back, Wait,
 // read. Each side has its own socketpair.
-func PingPong(b Backend) (*Pair, error) {
+func PingPong(b backend.Backend) (*Pair, error) {
 	var res *resources
 	prepare := func(r *resources) error { res = r; return nil }
-	return open(b, prepare, func(q poller) (func(int) error, error) {
+	return open(b, prepare, func(q backend.RawLoop) (func(int) error, error) {
 		x, y, err := res.socketpair()
 		if err != nil {
 			return nil, err
@@ -307,10 +311,10 @@ func oneIdle(fd *int) func(*resources) error {
 // for Readable followed by its Remove. The raw loops of poll and select
 // edit an array and make no system call; the backends also check that the
 // descriptor is open (one fcntl), as rule 1 of the contract requires.
-func AddRemove(b Backend) (*Pair, error) {
+func AddRemove(b backend.Backend) (*Pair, error) {
 	var fd int
 	prepare := oneIdle(&fd)
-	return open(b, prepare, func(q poller) (func(int) error, error) {
+	return open(b, prepare, func(q backend.RawLoop) (func(int) error, error) {
 		return func(n int) error {
 			for range n {
 				if err := q.Add(fd, mux.Readable); err != nil {
@@ -327,10 +331,10 @@ func AddRemove(b Backend) (*Pair, error) {
 
 // Modify returns a Pair whose operation is one Modify of an added
 // descriptor, alternately to Readable|Writable and back to Readable.
-func Modify(b Backend) (*Pair, error) {
+func Modify(b backend.Backend) (*Pair, error) {
 	var fd int
 	prepare := oneIdle(&fd)
-	return open(b, prepare, func(q poller) (func(int) error, error) {
+	return open(b, prepare, func(q backend.RawLoop) (func(int) error, error) {
 		if err := q.Add(fd, mux.Readable); err != nil {
 			return nil, err
 		}
@@ -375,11 +379,11 @@ const MaxSamples = 1 << 14
 // Timeout returns a Pair whose operation is one Wait of d with nothing
 // ready (one idle descriptor added), failing if it reports anything. Each
 // side records how long each of its Waits took: see Times.
-func Timeout(b Backend, d time.Duration) (*Pair, error) {
+func Timeout(b backend.Backend, d time.Duration) (*Pair, error) {
 	var fd int
 	prepare := oneIdle(&fd)
 	var rec []*samples
-	p, err := open(b, prepare, func(q poller) (func(int) error, error) {
+	p, err := open(b, prepare, func(q backend.RawLoop) (func(int) error, error) {
 		if err := q.Add(fd, mux.Readable); err != nil {
 			return nil, err
 		}
@@ -401,36 +405,43 @@ func Timeout(b Backend, d time.Duration) (*Pair, error) {
 			return nil
 		}, nil
 	})
-	if p != nil {
-		p.rawTimes, p.muxTimes = rec[0], rec[1]
+	if p != nil { // the raw side, if any, was set up first
+		p.muxTimes = rec[len(rec)-1]
+		if len(rec) == 2 {
+			p.rawTimes = rec[0]
+		}
 	}
 	return p, err
 }
 
 // Times returns how long each Wait of a Timeout pair took since the last
 // call (at most the last MaxSamples of each side), and forgets them. It
-// returns nil for other pairs.
+// returns nil for other pairs, and for the raw side of a pair without one.
 func (p *Pair) Times() (raw, mux []time.Duration) {
-	if p.rawTimes == nil {
+	if p.muxTimes == nil {
 		return nil, nil
 	}
-	return p.rawTimes.take(), p.muxTimes.take()
+	if p.rawTimes != nil {
+		raw = p.rawTimes.take()
+	}
+	return raw, p.muxTimes.take()
 }
 
 // millisPoll is the raw poll loop with timeouts rounded up to whole
 // milliseconds, dressed as a Multiplexer for Timeout. It keeps none of the
 // contract beyond what Timeout uses.
-type millisPoll struct{ rawPoll }
+type millisPoll struct{ *rawloop.Poll }
 
-func (*millisPoll) Wake() error { return errors.ErrUnsupported }
+func (millisPoll) Wake() error { return errors.ErrUnsupported }
 
-// Millis is a Backend for comparison only: Timeout(Millis, d) compares
+// Millis is a backend for comparison only: Timeout(Millis, d) compares
 // the raw poll loop (Raw, with nanoseconds where the system call takes
 // them) with the same loop rounding every timeout up to whole
 // milliseconds (Mux), as loops built on poll(2) or epoll_wait(2) do.
-var Millis = Backend{
-	Name: "poll",
-	Open: func() (mux.Multiplexer, error) { return &millisPoll{rawPoll{millis: true}}, nil },
+var Millis = backend.Backend{
+	Name: "poll-ms",
+	Open: func() (mux.Multiplexer, error) { return millisPoll{rawloop.NewPollMillis()}, nil },
+	Raw:  func() (backend.RawLoop, error) { return rawloop.NewPoll(), nil },
 }
 
 // Sleep returns how long each of samples calls of time.Sleep(d) took:

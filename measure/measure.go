@@ -6,8 +6,6 @@ import (
 	"math"
 	"slices"
 	"time"
-
-	"github.com/muxkit/muxkit/mux"
 )
 
 // ErrResources is wrapped by the error of a scenario that cannot get the
@@ -15,22 +13,13 @@ import (
 // on it, as they do on mux.ErrFDLimit (select beyond FD_SETSIZE).
 var ErrResources = errors.New("measure: not enough descriptors")
 
-// ErrNoRaw is wrapped by the error of a scenario asked for a backend that
-// has no raw loop on this system.
-var ErrNoRaw = errors.New("measure: no raw loop for this backend")
-
-// Backend names a backend and opens a new Multiplexer of it. Name chooses
-// the raw loop it is compared with: "epoll", "poll" or "select".
-type Backend struct {
-	Name string
-	Open func() (mux.Multiplexer, error)
-}
-
-// Pair is one scenario prepared twice. Raw makes the system calls directly,
-// Mux goes through the backend (for the fake scenarios, Raw is the OS and
-// Mux the fake). Each performs the scenario's operation n times and fails
-// on the first result that is not what the scenario expects; neither
-// allocates. Close releases everything the scenario opened.
+// Pair is one scenario prepared twice. Raw makes the system calls directly
+// through the backend's raw loop, Mux goes through the backend (for the
+// fake scenarios, Raw is the OS and Mux the fake). Each performs the
+// scenario's operation n times and fails on the first result that is not
+// what the scenario expects; neither allocates. Raw is nil for a backend
+// registered without a raw loop. Close releases everything the scenario
+// opened.
 type Pair struct {
 	Raw, Mux func(n int) error
 
@@ -80,8 +69,8 @@ func (r *resources) close() error {
 
 // Result is what Compare measured.
 type Result struct {
-	Raw, Mux time.Duration // median time of one operation of each side
-	Ratio    float64       // median of Mux/Raw over rounds, each side timed back to back
+	Raw, Mux time.Duration // median time of one operation of each side; Raw is 0 without a raw side
+	Ratio    float64       // median of Mux/Raw over rounds, each side timed back to back; 0 without a raw side
 	Rounds   int           // rounds measured
 	Ops      int           // operations per side and round
 }
@@ -89,50 +78,55 @@ type Result struct {
 // Compare measures p's two sides in alternating chunks of the same number
 // of operations, each chunk taking about chunk, for rounds rounds; the
 // side that goes first alternates too. Comparing chunks that ran next to
-// each other keeps the ratio steady when the machine's speed drifts.
+// each other keeps the ratio steady when the machine's speed drifts. A
+// pair without a raw side has its Mux side measured alone, with no ratio.
 func Compare(p *Pair, rounds int, chunk time.Duration) (Result, error) {
 	rounds = max(rounds, 1)
-	// Warm up both sides: the first Wait of poll and select builds the
+	type side struct {
+		name  string
+		run   func(int) error
+		times []float64 // per round
+	}
+	sides := []*side{{name: "mux", run: p.Mux}}
+	if p.Raw != nil {
+		sides = append([]*side{{name: "raw", run: p.Raw}}, sides...)
+	}
+	// Warm up every side: the first Wait of poll and select builds the
 	// kernel's arguments.
-	if err := p.Raw(1); err != nil {
-		return Result{}, fmt.Errorf("raw: %w", err)
+	for _, s := range sides {
+		s.times = make([]float64, rounds)
+		if err := s.run(1); err != nil {
+			return Result{}, fmt.Errorf("%s: %w", s.name, err)
+		}
 	}
-	if err := p.Mux(1); err != nil {
-		return Result{}, fmt.Errorf("mux: %w", err)
-	}
-	ops, err := Calibrate(p.Raw, chunk)
+	ops, err := Calibrate(sides[0].run, chunk)
 	if err != nil {
-		return Result{}, fmt.Errorf("raw: %w", err)
+		return Result{}, fmt.Errorf("%s: %w", sides[0].name, err)
 	}
-	raw := make([]float64, rounds)
-	mx := make([]float64, rounds)
+	for r := range rounds {
+		for k := range sides {
+			if r%2 == 1 {
+				k = len(sides) - 1 - k
+			}
+			t, err := timeOps(sides[k].run, ops)
+			if err != nil {
+				return Result{}, fmt.Errorf("%s: %w", sides[k].name, err)
+			}
+			sides[k].times[r] = t
+		}
+	}
+	res := Result{Rounds: rounds, Ops: ops}
+	if p.Raw == nil {
+		res.Mux = time.Duration(median(sides[0].times))
+		return res, nil
+	}
+	raw, mx := sides[0].times, sides[1].times
 	ratio := make([]float64, rounds)
-	for i := range rounds {
-		first, second := p.Raw, p.Mux
-		if i%2 == 1 {
-			first, second = p.Mux, p.Raw
-		}
-		a, err := timeOps(first, ops)
-		if err != nil {
-			return Result{}, err
-		}
-		b, err := timeOps(second, ops)
-		if err != nil {
-			return Result{}, err
-		}
-		if i%2 == 1 {
-			a, b = b, a
-		}
-		raw[i], mx[i] = a, b
-		ratio[i] = b / a
+	for r := range rounds {
+		ratio[r] = mx[r] / raw[r]
 	}
-	return Result{
-		Raw:    time.Duration(median(raw)),
-		Mux:    time.Duration(median(mx)),
-		Ratio:  median(ratio),
-		Rounds: rounds,
-		Ops:    ops,
-	}, nil
+	res.Raw, res.Mux, res.Ratio = time.Duration(median(raw)), time.Duration(median(mx)), median(ratio)
+	return res, nil
 }
 
 // Calibrate returns how many operations of run take about d (at least 1,

@@ -1,6 +1,6 @@
 //go:build linux
 
-package measure
+package rawloop
 
 import (
 	"sync"
@@ -10,19 +10,16 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/muxkit/muxkit/mux"
+	"github.com/muxkit/muxkit/mux/timeout"
 )
 
 // pollRDHUP is asked for with Readable, as package mux/poll does.
 const pollRDHUP = unix.POLLRDHUP
 
-// DefaultRaw is the raw loop the fake is compared with: the system call
-// of the best backend here.
-const DefaultRaw = "epoll"
-
 // call makes ppoll(2) with a nanosecond timespec, as package mux/poll
 // does on Linux, or with the timeout rounded up to milliseconds if
 // p.millis.
-func (p *rawPoll) call(d time.Duration) (int, error) {
+func (p *Poll) call(d time.Duration) (int, error) {
 	if d < 0 {
 		return unix.Ppoll(p.pfds, nil, nil)
 	}
@@ -35,7 +32,7 @@ func (p *rawPoll) call(d time.Duration) (int, error) {
 
 // call makes pselect6(2) with a nanosecond timespec, as package mux/select
 // does on Linux.
-func (s *rawSelect) call(w *unix.FdSet, d time.Duration) (int, error) {
+func (s *Select) call(w *unix.FdSet, d time.Duration) (int, error) {
 	if d < 0 {
 		return unix.Pselect(s.nfd, &s.r, w, nil, nil, nil)
 	}
@@ -43,11 +40,11 @@ func (s *rawSelect) call(w *unix.FdSet, d time.Duration) (int, error) {
 	return unix.Pselect(s.nfd, &s.r, w, nil, &ts, nil)
 }
 
-// rawEpoll is an epoll(7) loop: epoll_ctl for registrations, epoll_wait
+// Epoll is an epoll(7) loop: epoll_ctl for registrations, epoll_wait
 // (epoll_pwait in golang.org/x/sys/unix) for timeouts of 0 or forever and
 // epoll_pwait2 with a timespec for positive ones, as package mux/epoll
 // does.
-type rawEpoll struct {
+type Epoll struct {
 	epfd int
 	buf  []unix.EpollEvent
 	ts   unix.Timespec
@@ -58,7 +55,9 @@ var (
 	pwait2     bool // epoll_pwait2 works here; set by pwait2Once
 )
 
-func newRawEpoll() (poller, error) {
+// NewEpoll returns an epoll loop with a new epoll instance; Close
+// releases it.
+func NewEpoll() (*Epoll, error) {
 	epfd, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
 		return nil, err
@@ -69,7 +68,7 @@ func newRawEpoll() (poller, error) {
 		_, err := epollPwait2(epfd, ev[:], &ts)
 		pwait2 = err == nil || err == unix.EINTR
 	})
-	return &rawEpoll{epfd: epfd, buf: make([]unix.EpollEvent, 64)}, nil
+	return &Epoll{epfd: epfd, buf: make([]unix.EpollEvent, 64)}, nil
 }
 
 func epollEvents(interest mux.Events) uint32 {
@@ -86,21 +85,26 @@ func epollEvents(interest mux.Events) uint32 {
 	return ev
 }
 
-func (e *rawEpoll) Add(fd int, interest mux.Events) error {
+// Add is EPOLL_CTL_ADD.
+func (e *Epoll) Add(fd int, interest mux.Events) error {
 	ev := unix.EpollEvent{Events: epollEvents(interest), Fd: int32(fd)}
 	return unix.EpollCtl(e.epfd, unix.EPOLL_CTL_ADD, fd, &ev)
 }
 
-func (e *rawEpoll) Modify(fd int, interest mux.Events) error {
+// Modify is EPOLL_CTL_MOD.
+func (e *Epoll) Modify(fd int, interest mux.Events) error {
 	ev := unix.EpollEvent{Events: epollEvents(interest), Fd: int32(fd)}
 	return unix.EpollCtl(e.epfd, unix.EPOLL_CTL_MOD, fd, &ev)
 }
 
-func (e *rawEpoll) Remove(fd int) error {
+// Remove is EPOLL_CTL_DEL.
+func (e *Epoll) Remove(fd int) error {
 	return unix.EpollCtl(e.epfd, unix.EPOLL_CTL_DEL, fd, nil)
 }
 
-func (e *rawEpoll) Wait(events []mux.Event, d time.Duration) (int, error) {
+// Wait makes one epoll_wait or epoll_pwait2 call (more after EINTR) and
+// reports what it returned.
+func (e *Epoll) Wait(events []mux.Event, d time.Duration) (int, error) {
 	if len(events) > len(e.buf) {
 		e.buf = make([]unix.EpollEvent, len(events))
 	}
@@ -116,7 +120,7 @@ func (e *rawEpoll) Wait(events []mux.Event, d time.Duration) (int, error) {
 			e.ts = unix.NsecToTimespec(int64(d))
 			n, err = epollPwait2(e.epfd, buf, &e.ts)
 		default:
-			n, err = unix.EpollWait(e.epfd, buf, int((d+time.Millisecond-1)/time.Millisecond))
+			n, err = unix.EpollWait(e.epfd, buf, timeout.Millis(d))
 		}
 		if err == unix.EINTR {
 			if timed {
@@ -141,7 +145,8 @@ func (e *rawEpoll) Wait(events []mux.Event, d time.Duration) (int, error) {
 	}
 }
 
-func (e *rawEpoll) Close() error { return unix.Close(e.epfd) }
+// Close closes the epoll instance.
+func (e *Epoll) Close() error { return unix.Close(e.epfd) }
 
 // epollPwait2 calls epoll_pwait2(2), which golang.org/x/sys/unix does not
 // wrap, with no signal mask.
@@ -153,18 +158,4 @@ func epollPwait2(epfd int, events []unix.EpollEvent, ts *unix.Timespec) (int, er
 		return 0, e
 	}
 	return int(r), nil
-}
-
-// newIdle returns a descriptor that is never ready for reading: an
-// eventfd whose counter is 0. It needs one descriptor; extra is -1.
-func newIdle() (fd, extra int, err error) {
-	fd, err = unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	return fd, -1, err
-}
-
-// newReady returns a descriptor that stays ready for reading until it is
-// read: an eventfd whose counter is 1. extra is -1.
-func newReady() (fd, extra int, err error) {
-	fd, err = unix.Eventfd(1, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
-	return fd, -1, err
 }

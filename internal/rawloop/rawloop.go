@@ -1,4 +1,13 @@
-package measure
+// Package rawloop holds the raw loops of the backends of this module: for
+// each, a loop that makes the same system calls as the backend directly
+// with golang.org/x/sys/unix and nothing else — no lock, no checks, no
+// deadline beyond EINTR, no rotation, no wake descriptor. Package
+// mux/backend registers each beside its backend, and package measure
+// prices the backend against it.
+//
+// A raw loop has the methods of mux.Multiplexer that the scenarios call,
+// Wake excepted. Its Wait reports Readable and Writable only.
+package rawloop
 
 import (
 	"fmt"
@@ -8,30 +17,6 @@ import (
 
 	"github.com/muxkit/muxkit/mux"
 )
-
-// poller is what a scenario drives: a mux.Multiplexer, or a raw loop with
-// the same methods. Both sides of a Pair call through it, so both pay the
-// same indirection.
-type poller interface {
-	Add(fd int, interest mux.Events) error
-	Modify(fd int, interest mux.Events) error
-	Remove(fd int) error
-	Wait(events []mux.Event, timeout time.Duration) (int, error)
-	Close() error
-}
-
-// newRaw returns the raw loop of the named backend.
-func newRaw(name string) (poller, error) {
-	switch name {
-	case "poll":
-		return new(rawPoll), nil
-	case "select":
-		return new(rawSelect), nil
-	case "epoll":
-		return newRawEpoll()
-	}
-	return nil, fmt.Errorf("%w: %q", ErrNoRaw, name)
-}
 
 // deadline returns when a Wait of d starting now ends, and whether it
 // has a deadline at all (d > 0).
@@ -45,12 +30,20 @@ func deadline(d time.Duration) (time.Time, bool) {
 // left returns the time left before dl, never below 0.
 func left(dl time.Time) time.Duration { return max(time.Until(dl), 0) }
 
-// rawPoll is a poll(2) loop: a pollfd array handed to the kernel as it is.
-// Registration changes edit the array and make no system call.
-type rawPoll struct {
+// Poll is a poll(2) loop: a pollfd array handed to the kernel as it is.
+// Registration changes edit the array and make no system call. On Linux
+// it calls ppoll(2) with a nanosecond timespec, as package mux/poll does.
+type Poll struct {
 	pfds   []unix.PollFd
 	millis bool // round timeouts up to whole milliseconds, as poll(2) takes them
 }
+
+// NewPoll returns an empty poll loop.
+func NewPoll() *Poll { return new(Poll) }
+
+// NewPollMillis returns an empty poll loop that rounds every timeout up
+// to whole milliseconds, as loops built on poll(2) or epoll_wait(2) do.
+func NewPollMillis() *Poll { return &Poll{millis: true} }
 
 func pollEvents(interest mux.Events) int16 {
 	var ev int16
@@ -66,7 +59,7 @@ func pollEvents(interest mux.Events) int16 {
 	return ev
 }
 
-func (p *rawPoll) index(fd int) int {
+func (p *Poll) index(fd int) int {
 	for i := range p.pfds {
 		if int(p.pfds[i].Fd) == fd {
 			return i
@@ -75,12 +68,14 @@ func (p *rawPoll) index(fd int) int {
 	return -1
 }
 
-func (p *rawPoll) Add(fd int, interest mux.Events) error {
+// Add appends fd to the array.
+func (p *Poll) Add(fd int, interest mux.Events) error {
 	p.pfds = append(p.pfds, unix.PollFd{Fd: int32(fd), Events: pollEvents(interest)})
 	return nil
 }
 
-func (p *rawPoll) Modify(fd int, interest mux.Events) error {
+// Modify changes the events asked for fd.
+func (p *Poll) Modify(fd int, interest mux.Events) error {
 	i := p.index(fd)
 	if i < 0 {
 		return mux.ErrNotAdded
@@ -89,7 +84,8 @@ func (p *rawPoll) Modify(fd int, interest mux.Events) error {
 	return nil
 }
 
-func (p *rawPoll) Remove(fd int) error {
+// Remove takes fd out of the array.
+func (p *Poll) Remove(fd int) error {
 	i := p.index(fd)
 	if i < 0 {
 		return mux.ErrNotAdded
@@ -100,7 +96,8 @@ func (p *rawPoll) Remove(fd int) error {
 	return nil
 }
 
-func (p *rawPoll) Wait(events []mux.Event, d time.Duration) (int, error) {
+// Wait makes one poll call (more after EINTR) and reports what it returned.
+func (p *Poll) Wait(events []mux.Event, d time.Duration) (int, error) {
 	dl, timed := deadline(d)
 	for {
 		n, err := p.call(d)
@@ -134,12 +131,14 @@ func (p *rawPoll) Wait(events []mux.Event, d time.Duration) (int, error) {
 	}
 }
 
-func (p *rawPoll) Close() error { return nil }
+// Close does nothing: a poll loop holds no descriptor.
+func (p *Poll) Close() error { return nil }
 
-// rawSelect is a select(2) loop: templates of the descriptor sets, copied
+// Select is a select(2) loop: templates of the descriptor sets, copied
 // before each call because select overwrites them, and a list of the
-// descriptors to scan afterwards.
-type rawSelect struct {
+// descriptors to scan afterwards. On Linux it calls pselect6(2) with a
+// nanosecond timespec, as package mux/select does.
+type Select struct {
 	fds    []int
 	tr, tw unix.FdSet // what to ask for
 	r, w   unix.FdSet // what the last call returned
@@ -147,7 +146,11 @@ type rawSelect struct {
 	nw     int // descriptors asking for Writable
 }
 
-func (s *rawSelect) Add(fd int, interest mux.Events) error {
+// NewSelect returns an empty select loop.
+func NewSelect() *Select { return new(Select) }
+
+// Add sets fd in the templates; fd must be below FD_SETSIZE.
+func (s *Select) Add(fd int, interest mux.Events) error {
 	if fd < 0 || fd >= unix.FD_SETSIZE {
 		return fmt.Errorf("select: fd %d: %w", fd, mux.ErrFDLimit)
 	}
@@ -157,7 +160,7 @@ func (s *rawSelect) Add(fd int, interest mux.Events) error {
 	return nil
 }
 
-func (s *rawSelect) set(fd int, interest mux.Events) {
+func (s *Select) set(fd int, interest mux.Events) {
 	if interest&mux.Readable != 0 {
 		s.tr.Set(fd)
 	} else {
@@ -173,7 +176,7 @@ func (s *rawSelect) set(fd int, interest mux.Events) {
 	}
 }
 
-func (s *rawSelect) index(fd int) int {
+func (s *Select) index(fd int) int {
 	for i, f := range s.fds {
 		if f == fd {
 			return i
@@ -182,7 +185,8 @@ func (s *rawSelect) index(fd int) int {
 	return -1
 }
 
-func (s *rawSelect) Modify(fd int, interest mux.Events) error {
+// Modify changes the sets fd is in.
+func (s *Select) Modify(fd int, interest mux.Events) error {
 	if s.index(fd) < 0 {
 		return mux.ErrNotAdded
 	}
@@ -190,7 +194,8 @@ func (s *rawSelect) Modify(fd int, interest mux.Events) error {
 	return nil
 }
 
-func (s *rawSelect) Remove(fd int) error {
+// Remove clears fd from the templates.
+func (s *Select) Remove(fd int) error {
 	i := s.index(fd)
 	if i < 0 {
 		return mux.ErrNotAdded
@@ -208,7 +213,8 @@ func (s *rawSelect) Remove(fd int) error {
 	return nil
 }
 
-func (s *rawSelect) Wait(events []mux.Event, d time.Duration) (int, error) {
+// Wait makes one select call (more after EINTR) and reports what it returned.
+func (s *Select) Wait(events []mux.Event, d time.Duration) (int, error) {
 	dl, timed := deadline(d)
 	for {
 		s.r = s.tr
@@ -249,4 +255,5 @@ func (s *rawSelect) Wait(events []mux.Event, d time.Duration) (int, error) {
 	}
 }
 
-func (s *rawSelect) Close() error { return nil }
+// Close does nothing: a select loop holds no descriptor.
+func (s *Select) Close() error { return nil }
