@@ -292,7 +292,10 @@ func (c *Client) output(t Trigger, op Op) Output {
 	case OpWrite:
 		out.Data = c.cfg.Request[c.sent:]
 	case OpRead:
-		c.max = min(c.cfg.ReadSize, c.cfg.MaxResponse+1-len(c.resp))
+		// Room for the rest of the response and one byte more, to see that
+		// it is too large; written so that nothing overflows when
+		// MaxResponse is math.MaxInt (len(c.resp) <= MaxResponse here).
+		c.max = min(c.cfg.ReadSize-1, c.cfg.MaxResponse-len(c.resp)) + 1
 		out.Max = c.max
 	}
 	if i := c.Interest(); i != c.told {
