@@ -58,6 +58,7 @@ type Client struct {
 	resp    []byte // bytes received
 	n       int    // length of the response once Done
 	err     error  // why it failed
+	scan    scan   // where the Framing's scan of resp stopped
 	pending Op     // the Op asked for and not yet answered
 	max     int    // Max of the pending OpRead
 	told    mux.Events
@@ -240,7 +241,7 @@ func (c *Client) wrote(n int, err error) Output {
 // completes on no bytes at all (such as FixedLength(0)) finishes at once.
 func (c *Client) receive(t Trigger) Output {
 	c.state = Receiving
-	if n, ok, _ := c.cfg.Framing.Frame(c.resp, false); ok && n == 0 {
+	if n, ok, _ := frame(c.cfg.Framing, c.resp, false, &c.scan); ok && n == 0 {
 		c.state = Done
 		return c.finish(t, nil)
 	}
@@ -254,7 +255,7 @@ func (c *Client) read(data []byte, err error) Output {
 	eof := isEOF(len(data), err)
 	if len(data) > 0 || eof {
 		c.resp = append(c.resp, data...)
-		n, ok, ferr := c.cfg.Framing.Frame(c.resp, eof)
+		n, ok, ferr := frame(c.cfg.Framing, c.resp, eof, &c.scan)
 		switch {
 		case ok && n > c.cfg.MaxResponse, !ok && ferr == nil && len(c.resp) > c.cfg.MaxResponse:
 			return c.fail(OnTooLarge, ErrTooLarge)

@@ -82,6 +82,7 @@ type ServerConn struct {
 	cfg      ServerConfig
 	state    State
 	in       []byte // received bytes not yet served
+	scan     scan   // where the Framing's scan of the request at in[0] stopped
 	out      []byte // queued output; out[sent:] is not yet written
 	sent     int
 	canRead  bool // readiness reported and not yet used up by EAGAIN
@@ -283,18 +284,22 @@ func (s *ServerConn) advance(t Trigger) Output {
 // serve hands complete requests to the Handler while the queue is within
 // its bound, and returns the trigger and error to fail with, if any.
 func (s *ServerConn) serve() (Trigger, error) {
-	off := 0
+	off := 0 // where the request being framed starts
 	defer func() {
 		if off > 0 {
 			s.in = append(s.in[:0], s.in[off:]...)
 		}
 	}()
+	// drop drops the bytes that will never complete a request.
+	drop := func() (Trigger, error) {
+		off, s.scan = len(s.in), scan{}
+		return 0, nil
+	}
 	for s.Queued() <= s.cfg.MaxQueued {
-		n, ok, err := s.cfg.Framing.Frame(s.in[off:], s.eof)
+		n, ok, err := frame(s.cfg.Framing, s.in[off:], s.eof, &s.scan)
 		if err != nil {
 			if s.eof && errors.Is(err, io.ErrUnexpectedEOF) {
-				off = len(s.in) // a partial request at end of stream
-				return 0, nil
+				return drop() // a partial request at end of stream
 			}
 			return OnMalformed, err
 		}
@@ -309,11 +314,10 @@ func (s *ServerConn) serve() (Trigger, error) {
 			s.sent = 0
 		}
 		s.out = s.cfg.Handler.Respond(s.out, s.in[off:off+n])
-		off += n
+		off, s.scan = off+n, scan{}
 	}
 	if s.eof && s.Queued() <= s.cfg.MaxQueued {
-		off = len(s.in) // nothing more will complete
-		return 0, nil
+		return drop() // nothing more will complete
 	}
 	if !s.eof && s.Queued() <= s.cfg.MaxQueued && len(s.in)-off >= s.cfg.MaxRequest {
 		return OnTooLarge, ErrTooLarge
