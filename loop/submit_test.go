@@ -35,7 +35,7 @@ func heapInUse() uint64 {
 // loop nothing: it is checked before the loop makes room for it.
 func TestSubmitBadDescriptor(t *testing.T) {
 	for _, fd := range []int{-1, 100_000, 1 << 30, 1<<31 - 1, 1 << 40} {
-		_, l := newFake(t, fake.Config{})
+		_, l := newFake(t, fake.Config{}, loop.Config{})
 		var got loop.Result
 		before := heapInUse()
 		s := statemachine.NewServerConn(statemachine.ServerConfig{}, l.Now())
@@ -55,7 +55,7 @@ func TestSubmitBadDescriptor(t *testing.T) {
 
 // TestServeBadDescriptor: the same for a listener.
 func TestServeBadDescriptor(t *testing.T) {
-	_, l := newFake(t, fake.Config{})
+	_, l := newFake(t, fake.Config{}, loop.Config{})
 	var got loop.Result
 	before := heapInUse()
 	err := l.Serve(1<<30, func(time.Time) loop.Task { return nil }, func(r loop.Result) { got = r })
@@ -76,9 +76,9 @@ func TestServeBadDescriptor(t *testing.T) {
 // without touching the descriptor; a task that waits for nothing is
 // refused and its descriptor closed.
 func TestSubmitRefusals(t *testing.T) {
-	k, l := newFake(t, fake.Config{})
+	k, l := newFake(t, fake.Config{}, loop.Config{})
 	a, b, _ := k.Pair()
-	first := statemachine.NewServerConn(statemachine.ServerConfig{}, l.Now())
+	first := statemachine.NewServerConn(statemachine.ServerConfig{IdleTimeout: -1}, l.Now())
 	second := statemachine.NewServerConn(statemachine.ServerConfig{}, l.Now())
 	var inUse, firstDone loop.Result
 	l.Submit(b, &first, func(r loop.Result) { firstDone = r })
@@ -144,7 +144,7 @@ func TestTaskAsksTheImpossible(t *testing.T) {
 		{statemachine.Output{Op: statemachine.OpRead, Max: -1 << 63}, "read of -9223372036854775808 bytes"},
 		{statemachine.Output{Op: 99}, "unknown operation"},
 	} {
-		k, l := newFake(t, fake.Config{})
+		k, l := newFake(t, fake.Config{}, loop.Config{})
 		a, b, _ := k.Pair()
 		var got loop.Result
 		l.Submit(b, &asks{out: tc.out}, func(r loop.Result) { got = r })

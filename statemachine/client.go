@@ -13,6 +13,12 @@ const (
 	DefaultMaxResponse = 1 << 20 // Client response limit
 	DefaultMaxRequest  = 1 << 16 // ServerConn request limit
 	DefaultMaxQueued   = 1 << 16 // ServerConn output bound
+
+	// DefaultIdleTimeout is how long a ServerConn may go without progress.
+	// A minute, as long as common servers keep an idle connection open:
+	// long enough for a peer that thinks between requests, short enough
+	// that stalled peers do not hold a server's connections for good.
+	DefaultIdleTimeout = time.Minute
 )
 
 // ClientConfig describes a client exchange.
