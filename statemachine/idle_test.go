@@ -12,7 +12,8 @@ import (
 
 // TestServerIdleTimeout: a ServerConn fails with ErrIdleDeadline once it
 // has made no progress for between IdleTimeout and twice IdleTimeout —
-// never sooner — whether its peer sends nothing or reads nothing.
+// never sooner — whether its peer sends nothing or reads nothing; a read
+// that returns bytes and a write that sends some are progress.
 func TestServerIdleTimeout(t *testing.T) {
 	start := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	const idle = 10 * time.Second
@@ -55,6 +56,22 @@ func TestServerIdleTimeout(t *testing.T) {
 	out = s.Step(statemachine.Tick(at(2 * idle)))
 	if !out.Close || !errors.Is(out.Err, statemachine.ErrIdleDeadline) {
 		t.Fatalf("peer that reads nothing, Tick at %v: Close %v, Err %v; want ErrIdleDeadline", 2*idle, out.Close, out.Err)
+	}
+
+	// A peer that reads slowly: a write that sends a byte is progress too.
+	s = statemachine.NewServerConn(statemachine.ServerConfig{IdleTimeout: idle}, start)
+	s.Step(statemachine.Ready(mux.Readable))
+	s.Step(statemachine.Read([]byte("hi\n"), nil))
+	s.Step(statemachine.Read(nil, syscall.EAGAIN))
+	s.Step(statemachine.Tick(at(idle))) // the read was progress
+	s.Step(statemachine.Ready(mux.Writable))
+	s.Step(statemachine.Wrote(1, syscall.EAGAIN))
+	if out := s.Step(statemachine.Tick(at(2 * idle))); out.Close {
+		t.Fatalf("Tick at %v after a write sent a byte failed the ServerConn (%v); want it kept: it made progress", 2*idle, out.Err)
+	}
+	out = s.Step(statemachine.Tick(at(3 * idle)))
+	if !out.Close || !errors.Is(out.Err, statemachine.ErrIdleDeadline) {
+		t.Fatalf("slow reader that stopped, Tick at %v: Close %v, Err %v; want ErrIdleDeadline", 3*idle, out.Close, out.Err)
 	}
 
 	// The default, and none.
