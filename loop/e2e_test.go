@@ -139,15 +139,20 @@ func TestSubmitHighDescriptor(t *testing.T) {
 	if lim.Cur <= want {
 		t.Skipf("RLIMIT_NOFILE is %d; the test needs descriptor %d", lim.Cur, want)
 	}
-	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
 	if err != nil {
 		t.Fatalf("socketpair: %v", err)
 	}
 	defer unix.Close(pair[0])
-	if err := unix.Dup3(pair[1], want, unix.O_CLOEXEC); err != nil {
-		t.Fatalf("dup3(%d, %d): %v", pair[1], want, err)
+	if err := unix.Dup2(pair[1], want); err != nil {
+		t.Fatalf("dup2(%d, %d): %v", pair[1], want, err)
 	}
 	unix.Close(pair[1])
+	unix.CloseOnExec(want)
+	if err := unix.SetNonblock(want, true); err != nil {
+		unix.Close(want)
+		t.Fatalf("set non-blocking: %v", err)
+	}
 	m, err := backend.OpenDefault()
 	if err != nil {
 		t.Fatalf("backend.OpenDefault() = %v", err)
