@@ -37,10 +37,7 @@ func BenchmarkServe(b *testing.B) {
 		if err != nil {
 			b.Fatalf("Listen = %v", err)
 		}
-		addr, err := loop.LocalAddr(lfd)
-		if err != nil {
-			b.Fatalf("LocalAddr = %v", err)
-		}
+		addr := resolver(b)(lfd)
 		l.Serve(lfd, func(now time.Time) loop.Task {
 			s := statemachine.NewServerConn(statemachine.ServerConfig{}, now)
 			return &s

@@ -46,7 +46,9 @@
 //     blocked in Wait.
 //   - Backpressure: at most Config.MaxTasks tasks run at once; more wait
 //     in a FIFO queue, and listeners stop accepting (they are removed from
-//     the Multiplexer) until a task finishes.
+//     the Multiplexer) until a task finishes. A stalled peer does not hold
+//     its slot for good: a statemachine.ServerConn fails once it makes no
+//     progress for its IdleTimeout (a minute unless configured).
 //   - Stop is graceful: listeners close, no new submissions are taken,
 //     and Run returns once the tasks already taken (running and queued)
 //     have finished or failed at their deadlines. Shutdown waits for that

@@ -118,3 +118,68 @@ func TestMaxTasks(t *testing.T) {
 }
 
 func maxInt(a, b int) int { return max(a, b) }
+
+// TestSubmitHighDescriptor: an open descriptor with a high number is
+// served like any other, and the loop's room for it costs a few bytes a
+// number, not a task's record for every number below it.
+func TestSubmitHighDescriptor(t *testing.T) {
+	var lim unix.Rlimit
+	if err := unix.Getrlimit(unix.RLIMIT_NOFILE, &lim); err != nil {
+		t.Fatalf("getrlimit: %v", err)
+	}
+	if lim.Cur < lim.Max {
+		raised := lim
+		raised.Cur = lim.Max
+		if err := unix.Setrlimit(unix.RLIMIT_NOFILE, &raised); err == nil {
+			t.Cleanup(func() { unix.Setrlimit(unix.RLIMIT_NOFILE, &lim) })
+			lim = raised
+		}
+	}
+	const want = 16_000
+	if lim.Cur <= want {
+		t.Skipf("RLIMIT_NOFILE is %d; the test needs descriptor %d", lim.Cur, want)
+	}
+	pair, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatalf("socketpair: %v", err)
+	}
+	defer unix.Close(pair[0])
+	if err := unix.Dup2(pair[1], want); err != nil {
+		t.Fatalf("dup2(%d, %d): %v", pair[1], want, err)
+	}
+	unix.Close(pair[1])
+	unix.CloseOnExec(want)
+	if err := unix.SetNonblock(want, true); err != nil {
+		unix.Close(want)
+		t.Fatalf("set non-blocking: %v", err)
+	}
+	m, err := backend.OpenDefault()
+	if err != nil {
+		t.Fatalf("backend.OpenDefault() = %v", err)
+	}
+	defer m.Close()
+	l, err := loop.New(loop.Config{Mux: m, Sys: loop.OS()})
+	if err != nil {
+		t.Fatalf("loop.New = %v", err)
+	}
+	unix.Write(pair[0], []byte("high\n"))
+	unix.Shutdown(pair[0], unix.SHUT_WR)
+	before := heapInUse()
+	s := statemachine.NewServerConn(statemachine.ServerConfig{}, l.Now())
+	var got loop.Result
+	var grew int64
+	l.Submit(want, &s, func(r loop.Result) { got, grew = r, int64(heapInUse())-int64(before) })
+	runOnce(t, l)
+	if got.Err != nil || got.FD != want {
+		t.Errorf("Result = %+v; want the connection on fd %d served", got, want)
+	}
+	if buf := make([]byte, 16); true {
+		n, _ := unix.Read(pair[0], buf)
+		if string(buf[:max(n, 0)]) != "high\n" {
+			t.Errorf("the peer read %q; want the line echoed", buf[:max(n, 0)])
+		}
+	}
+	if grew > 256<<10 {
+		t.Errorf("the loop held %d more bytes while serving descriptor %d; want at most 256 KiB (4 bytes a number)", grew, want)
+	}
+}

@@ -1,66 +1,118 @@
 package loop
 
-// The deadline heap: a binary min-heap of timers ordered by time, each
-// task's slot holding the index of its timer (slot.hidx) so that a changed
-// or cancelled deadline is fixed in place. It allocates only when it grows
-// past its largest size so far.
+import "time"
 
-func (l *Loop) heapLess(i, j int) bool { return l.heap[i].at.Before(l.heap[j].at) }
-
-func (l *Loop) heapSwap(i, j int) {
-	h := l.heap
-	h[i], h[j] = h[j], h[i]
-	l.table[h[i].fd].hidx = i
-	l.table[h[j].fd].hidx = j
+// timers is an indexed min-heap of deadlines: at most one per key (the
+// position of a task's slot in the table), each set, moved or removed in
+// place in O(log n). It allocates only when it grows past its largest size
+// so far.
+type timers struct {
+	heap []timer
+	pos  []int32 // key → 1 + index of its timer in heap; 0 when it has none
 }
 
-func (l *Loop) heapUp(i int) {
+// timer is an entry of the heap.
+type timer struct {
+	at  time.Time
+	key int32
+}
+
+// set gives key the deadline at, replacing the one it had.
+func (h *timers) set(key int32, at time.Time) {
+	if int(key) >= len(h.pos) {
+		h.pos = append(h.pos, make([]int32, int(key)+1-len(h.pos))...)
+	}
+	i := int(h.pos[key]) - 1
+	switch {
+	case i < 0:
+		h.heap = append(h.heap, timer{at: at, key: key})
+		i = len(h.heap) - 1
+		h.pos[key] = int32(i) + 1
+		h.up(i)
+	case !h.heap[i].at.Equal(at):
+		h.heap[i].at = at
+		h.fix(i)
+	}
+}
+
+// remove takes away key's deadline, if it has one.
+func (h *timers) remove(key int32) {
+	if int(key) >= len(h.pos) || h.pos[key] == 0 {
+		return
+	}
+	i, last := int(h.pos[key])-1, len(h.heap)-1
+	if i != last {
+		h.swap(i, last)
+	}
+	h.heap[last] = timer{}
+	h.heap = h.heap[:last]
+	h.pos[key] = 0
+	if i != last {
+		h.fix(i)
+	}
+}
+
+// next returns the earliest deadline, and false if there is none.
+func (h *timers) next() (time.Time, bool) {
+	if len(h.heap) == 0 {
+		return time.Time{}, false
+	}
+	return h.heap[0].at, true
+}
+
+// popDue removes the earliest deadline if it is not after now, and returns
+// its key.
+func (h *timers) popDue(now time.Time) (key int32, ok bool) {
+	if len(h.heap) == 0 || h.heap[0].at.After(now) {
+		return 0, false
+	}
+	key = h.heap[0].key
+	h.remove(key)
+	return key, true
+}
+
+func (h *timers) less(i, j int) bool { return h.heap[i].at.Before(h.heap[j].at) }
+
+func (h *timers) swap(i, j int) {
+	h.heap[i], h.heap[j] = h.heap[j], h.heap[i]
+	h.pos[h.heap[i].key] = int32(i) + 1
+	h.pos[h.heap[j].key] = int32(j) + 1
+}
+
+func (h *timers) up(i int) {
 	for i > 0 {
 		p := (i - 1) / 2
-		if !l.heapLess(i, p) {
+		if !h.less(i, p) {
 			return
 		}
-		l.heapSwap(i, p)
+		h.swap(i, p)
 		i = p
 	}
 }
 
-// heapDown moves the timer at i down, and reports whether it moved.
-func (l *Loop) heapDown(i int) bool {
-	i0, n := i, len(l.heap)
+// down moves the timer at i down, and reports whether it moved.
+func (h *timers) down(i int) bool {
+	i0, n := i, len(h.heap)
 	for {
 		c := 2*i + 1
 		if c >= n {
 			break
 		}
-		if r := c + 1; r < n && l.heapLess(r, c) {
+		if r := c + 1; r < n && h.less(r, c) {
 			c = r
 		}
-		if !l.heapLess(c, i) {
+		if !h.less(c, i) {
 			break
 		}
-		l.heapSwap(i, c)
+		h.swap(i, c)
 		i = c
 	}
 	return i > i0
 }
 
-// heapFix restores the order after the timer at i changed.
-func (l *Loop) heapFix(i int) {
-	if !l.heapDown(i) {
-		l.heapUp(i)
-	}
-}
-
-// heapRemove removes the timer at i. The caller resets its slot's hidx.
-func (l *Loop) heapRemove(i int) {
-	last := len(l.heap) - 1
-	if i != last {
-		l.heapSwap(i, last)
-	}
-	l.heap[last] = timer{}
-	l.heap = l.heap[:last]
-	if i != last {
-		l.heapFix(i)
+// fix restores the order after the timer at i changed.
+func (h *timers) fix(i int) {
+	if !h.down(i) {
+		h.up(i)
 	}
 }

@@ -9,9 +9,12 @@ import (
 	"github.com/muxkit/muxkit/loop"
 	"github.com/muxkit/muxkit/mux/fake"
 	"github.com/muxkit/muxkit/statemachine"
+	"golang.org/x/sys/unix"
 )
 
-func newFake(t *testing.T, cfg fake.Config) (*fake.Kernel, *loop.Loop) {
+// newFake returns a fake kernel and a loop over it, set up by lc (whose
+// Mux and Sys it fills in).
+func newFake(t *testing.T, cfg fake.Config, lc loop.Config) (*fake.Kernel, *loop.Loop) {
 	t.Helper()
 	k := fake.New(cfg)
 	m, err := k.NewMux()
@@ -19,7 +22,8 @@ func newFake(t *testing.T, cfg fake.Config) (*fake.Kernel, *loop.Loop) {
 		t.Fatalf("NewMux() = %v", err)
 	}
 	t.Cleanup(func() { m.Close() })
-	l, err := loop.New(loop.Config{Mux: m, Sys: loop.Fake(k)})
+	lc.Mux, lc.Sys = m, loop.Fake(k)
+	l, err := loop.New(lc)
 	if err != nil {
 		t.Fatalf("loop.New = %v", err)
 	}
@@ -42,7 +46,7 @@ func TestNewNeedsMuxAndSys(t *testing.T) {
 // each task fails exactly at its deadline, in deadline order, however
 // they were submitted.
 func TestDeadlines(t *testing.T) {
-	k, l := newFake(t, fake.Config{Latency: time.Hour}) // connects never complete in time
+	k, l := newFake(t, fake.Config{Latency: time.Hour}, loop.Config{}) // connects never complete in time
 	start := l.Now()
 	var got []time.Duration
 	timeouts := []time.Duration{30 * time.Millisecond, 10 * time.Millisecond, 20 * time.Millisecond, 10 * time.Millisecond}
@@ -81,7 +85,7 @@ func TestDeadlines(t *testing.T) {
 // TestDialFailsAtOnce: a Dial whose connect fails at once reports the
 // error with the task, which has failed too.
 func TestDialFailsAtOnce(t *testing.T) {
-	_, l := newFake(t, fake.Config{FDLimit: 1}) // the Multiplexer holds the only descriptor
+	_, l := newFake(t, fake.Config{FDLimit: 1}, loop.Config{}) // the Multiplexer holds the only descriptor
 	var got loop.Result
 	l.Dial("x", func(now time.Time) loop.Task {
 		c := statemachine.NewClient(statemachine.ClientConfig{Request: []byte("x")}, now)
@@ -99,9 +103,9 @@ func TestDialFailsAtOnce(t *testing.T) {
 // TestGracefulStop: Stop from another goroutine closes the listener and
 // lets the running exchange finish; later submissions are refused.
 func TestGracefulStopAndHardStop(t *testing.T) {
-	k, l := newFake(t, fake.Config{})
+	k, l := newFake(t, fake.Config{}, loop.Config{})
 	a, b, _ := k.Pair()
-	s := statemachine.NewServerConn(statemachine.ServerConfig{}, l.Now()) // no deadline
+	s := statemachine.NewServerConn(statemachine.ServerConfig{IdleTimeout: -1}, l.Now()) // no deadline
 	var res loop.Result
 	got := make(chan struct{})
 	l.Submit(b, &s, func(r loop.Result) { res = r; close(got) })
@@ -133,7 +137,7 @@ func TestGracefulStopAndHardStop(t *testing.T) {
 // TestSubmitFromGoroutines: tasks submitted from several goroutines while
 // the loop waits (blocked in real time on the fake) all run.
 func TestSubmitFromGoroutines(t *testing.T) {
-	k, l := newFake(t, fake.Config{})
+	k, l := newFake(t, fake.Config{}, loop.Config{})
 	const n = 20
 	type pair struct{ a, b int }
 	pairs := make([]pair, n)
@@ -168,4 +172,84 @@ func TestSubmitFromGoroutines(t *testing.T) {
 	if err := <-ran; err != nil {
 		t.Errorf("Run() = %v; want nil", err)
 	}
+}
+
+// TestIdleConnectionsFreeTheirSlots serves, under MaxTasks 2 and in
+// virtual time, a peer that connects and says nothing, a peer that sends a
+// line every 4s for a minute, and a third that connects at 1s and must
+// wait for a slot. The silent one is dropped for idleness between 10s and
+// 20s after it was accepted (IdleTimeout 10s), which lets the third in;
+// the busy one is never idle for 10s and is served to the end.
+func TestIdleConnectionsFreeTheirSlots(t *testing.T) {
+	const idle = 10 * time.Second
+	k, l := newFake(t, fake.Config{Seed: 1}, loop.Config{MaxTasks: 2})
+	start := l.Now()
+	lfd, _ := k.Listen("srv:1")
+	type end struct {
+		at  time.Duration // virtual time since the start
+		err error
+	}
+	var ends []end // in the order the server connections ended
+	l.Serve(lfd, func(now time.Time) loop.Task {
+		s := statemachine.NewServerConn(statemachine.ServerConfig{IdleTimeout: idle}, now)
+		return &s
+	}, func(r loop.Result) {
+		if r.Task == nil {
+			return // the listener, at Stop
+		}
+		if ends = append(ends, end{l.Now().Sub(start), r.Err}); len(ends) == 3 {
+			l.Stop()
+		}
+	})
+	dial := func() int {
+		fd, _ := k.Socket()
+		k.Connect(fd, "srv:1")
+		return fd
+	}
+	silent, busy := dial(), dial()
+	var late int
+	k.After(time.Second, func() {
+		late = dial()
+		k.After(time.Millisecond, func() { k.Write(late, []byte("late\n")); k.Shutdown(late, unix.SHUT_WR) })
+	})
+	buf := make([]byte, 64)
+	echoed := 0
+	for i := 1; i <= 15; i++ {
+		k.After(time.Duration(i)*4*time.Second, func() {
+			n, _ := k.Read(busy, buf)
+			echoed += max(n, 0)
+			if i == 15 {
+				k.Close(busy) // at 60s: the busy peer leaves; its connection ends at EOF
+				return
+			}
+			k.Write(busy, []byte("ping\n"))
+		})
+	}
+	k.After(5*time.Minute, func() { go l.Shutdown(canceled()) }) // a watchdog, in virtual time
+	if err := l.Run(); err != nil {
+		t.Fatalf("Run() = %v; want nil", err)
+	}
+	if len(ends) != 3 {
+		t.Fatalf("%d server connections ended: %+v; want 3", len(ends), ends)
+	}
+	first := ends[0]
+	if !errors.Is(first.err, statemachine.ErrIdleDeadline) || first.at < idle || first.at > 2*idle+time.Second {
+		t.Errorf("first connection to end: at %v with %v; want the silent one, dropped with ErrIdleDeadline between %v and %v", first.at, first.err, idle, 2*idle)
+	}
+	second := ends[1]
+	if second.err != nil || second.at < first.at {
+		t.Errorf("second connection to end: at %v with %v; want the late one, served once the silent one's slot was free (at %v)", second.at, second.err, first.at)
+	}
+	last := ends[2]
+	if last.err != nil || last.at < 60*time.Second {
+		t.Errorf("last connection to end: at %v with %v; want the busy one, served without error until its peer left at 60s", last.at, last.err)
+	}
+	if want := 14 * len("ping\n"); echoed != want {
+		t.Errorf("the busy peer read %d bytes of echoes; want %d", echoed, want)
+	}
+	if n, _ := k.Read(late, buf); string(buf[:max(n, 0)]) != "late\n" {
+		t.Errorf("the late peer read %q; want its line echoed", buf[:max(n, 0)])
+	}
+	k.Close(silent)
+	k.Close(late)
 }

@@ -196,7 +196,7 @@ func TestMockWakeOnSubmit(t *testing.T) {
 	ran := make(chan error, 1)
 	go func() { ran <- l.Run() }()
 	<-entered
-	s := statemachine.NewServerConn(statemachine.ServerConfig{}, epoch)
+	s := statemachine.NewServerConn(statemachine.ServerConfig{IdleTimeout: -1}, epoch) // no deadline: Wait blocks
 	if err := l.Submit(fd, &s, nil); err != nil {
 		t.Fatalf("Submit = %v; want nil", err)
 	}

@@ -74,14 +74,11 @@ func (osSys) Dial(addr string) (int, error) {
 	if err != nil {
 		return -1, err
 	}
-	switch err := unix.Connect(fd, sa); {
-	case err == nil, err == unix.EINPROGRESS, err == unix.EINTR:
-		// EINTR: the connect goes on asynchronously, as for EINPROGRESS.
-		return fd, nil
-	default:
+	if err := unix.Connect(fd, sa); err != nil && !inProgress(err) {
 		unix.Close(fd)
 		return -1, fmt.Errorf("connect %s: %w", addr, err)
 	}
+	return fd, nil
 }
 
 func (osSys) Listen(addr string) (int, error) {
@@ -142,20 +139,4 @@ func prepare(fd int) error {
 	}
 	unix.CloseOnExec(fd)
 	return nil
-}
-
-// LocalAddr returns the address the socket fd is bound to, such as
-// "127.0.0.1:41234": after Listen on port 0, the port the system chose.
-func LocalAddr(fd int) (string, error) {
-	sa, err := unix.Getsockname(fd)
-	if err != nil {
-		return "", fmt.Errorf("getsockname: %w", err)
-	}
-	switch sa := sa.(type) {
-	case *unix.SockaddrInet4:
-		return netip.AddrPortFrom(netip.AddrFrom4(sa.Addr), uint16(sa.Port)).String(), nil
-	case *unix.SockaddrInet6:
-		return netip.AddrPortFrom(netip.AddrFrom16(sa.Addr), uint16(sa.Port)).String(), nil
-	}
-	return "", fmt.Errorf("getsockname: not an IP socket")
 }

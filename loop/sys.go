@@ -1,6 +1,10 @@
 package loop
 
-import "time"
+import (
+	"errors"
+	"syscall"
+	"time"
+)
 
 // Sys is the seam between the loop and the descriptors it drives: the few
 // system calls the loop makes, on non-blocking descriptors, with the
@@ -41,4 +45,10 @@ type Sys interface {
 	// Now reads the clock that deadlines are measured on: the real clock
 	// for OS, the virtual clock for Fake.
 	Now() time.Time
+}
+
+// inProgress reports whether err from connect means that the connect has
+// started: EINPROGRESS, or EINTR, after which it goes on asynchronously.
+func inProgress(err error) bool {
+	return errors.Is(err, syscall.EINPROGRESS) || errors.Is(err, syscall.EINTR)
 }

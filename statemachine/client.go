@@ -13,6 +13,12 @@ const (
 	DefaultMaxResponse = 1 << 20 // Client response limit
 	DefaultMaxRequest  = 1 << 16 // ServerConn request limit
 	DefaultMaxQueued   = 1 << 16 // ServerConn output bound
+
+	// DefaultIdleTimeout is how long a ServerConn may go without progress.
+	// A minute, as long as common servers keep an idle connection open:
+	// long enough for a peer that thinks between requests, short enough
+	// that stalled peers do not hold a server's connections for good.
+	DefaultIdleTimeout = time.Minute
 )
 
 // ClientConfig describes a client exchange.
@@ -58,6 +64,7 @@ type Client struct {
 	resp    []byte // bytes received
 	n       int    // length of the response once Done
 	err     error  // why it failed
+	scan    scan   // where the Framing's scan of resp stopped
 	pending Op     // the Op asked for and not yet answered
 	max     int    // Max of the pending OpRead
 	told    mux.Events
@@ -240,7 +247,7 @@ func (c *Client) wrote(n int, err error) Output {
 // completes on no bytes at all (such as FixedLength(0)) finishes at once.
 func (c *Client) receive(t Trigger) Output {
 	c.state = Receiving
-	if n, ok, _ := c.cfg.Framing.Frame(c.resp, false); ok && n == 0 {
+	if n, ok, _ := frame(c.cfg.Framing, c.resp, false, &c.scan); ok && n == 0 {
 		c.state = Done
 		return c.finish(t, nil)
 	}
@@ -254,7 +261,7 @@ func (c *Client) read(data []byte, err error) Output {
 	eof := isEOF(len(data), err)
 	if len(data) > 0 || eof {
 		c.resp = append(c.resp, data...)
-		n, ok, ferr := c.cfg.Framing.Frame(c.resp, eof)
+		n, ok, ferr := frame(c.cfg.Framing, c.resp, eof, &c.scan)
 		switch {
 		case ok && n > c.cfg.MaxResponse, !ok && ferr == nil && len(c.resp) > c.cfg.MaxResponse:
 			return c.fail(OnTooLarge, ErrTooLarge)
@@ -292,7 +299,10 @@ func (c *Client) output(t Trigger, op Op) Output {
 	case OpWrite:
 		out.Data = c.cfg.Request[c.sent:]
 	case OpRead:
-		c.max = min(c.cfg.ReadSize, c.cfg.MaxResponse+1-len(c.resp))
+		// Room for the rest of the response and one byte more, to see that
+		// it is too large; written so that nothing overflows when
+		// MaxResponse is math.MaxInt (len(c.resp) <= MaxResponse here).
+		c.max = min(c.cfg.ReadSize-1, c.cfg.MaxResponse-len(c.resp)) + 1
 		out.Max = c.max
 	}
 	if i := c.Interest(); i != c.told {

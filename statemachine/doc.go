@@ -60,6 +60,12 @@
 // The machines are tested with pgregory.net/rapid over random readiness
 // and I/O-result sequences: short writes, EAGAIN despite readiness,
 // spurious readiness, hangups, resets and jumps of time past deadlines.
+// Two fuzz targets, FuzzClient and FuzzServerConn, feed them arbitrary
+// inputs as well — results that answer nothing or more than was asked,
+// any error, any readiness, limits up to math.MaxInt — and check what a
+// machine keeps whatever it is fed: a clone gives the same outputs, nothing
+// comes after the end, a read asks for at least one byte, buffers stay
+// within their limits (go test -fuzz FuzzClient ./statemachine).
 // To run a machine against a simulated kernel instead of by hand, drive it
 // with a loop over the fake Multiplexer in package mux/fake.
 package statemachine

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/muxkit/muxkit/mux"
 	"pgregory.net/rapid"
 )
 
@@ -206,4 +207,87 @@ func TestHTTPResponseProperties(t *testing.T) {
 			t.Fatalf("Frame of the whole response = %d, %v, %v; want %d, true, nil\n%q", n, ok, err, len(r.Bytes), buf)
 		}
 	})
+}
+
+// TestFramingsResume checks that a framing resumed where its last scan
+// stopped answers exactly as Frame does on the same bytes from the start,
+// whatever pieces the bytes arrive in, and that it never reads again the
+// bytes it said it was done with: they are overwritten after each call.
+func TestFramingsResume(t *testing.T) {
+	rapid.Check(t, func(t *rapid.T) {
+		var f resumer
+		var msg []byte
+		atEOF := false
+		if rapid.Bool().Draw(t, "http") {
+			r := genHTTPResponse().Draw(t, "response")
+			f, msg, atEOF = HTTPResponse{Method: r.Method}, r.Bytes, r.CloseDelimited
+		} else {
+			d := rapid.SampledFrom([]Delimiter{"\n", "\r\n", "END"}).Draw(t, "delimiter")
+			f, msg = d, append(genBytes(t, "line", "EN\r\nx", 60), d...)
+		}
+		orig := append(bytes.Clone(msg), genBytes(t, "tail", "HTP/1\r\n", 10)...)
+		if rapid.IntRange(0, 3).Draw(t, "mutate") == 0 && len(orig) > 0 {
+			orig[rapid.IntRange(0, len(orig)-1).Draw(t, "at")] = rapid.SampledFrom([]byte("X\r\n :0;")).Draw(t, "byte")
+		}
+		work := bytes.Clone(orig)
+		var sc scan
+		for p := 0; p <= len(orig); {
+			eof := atEOF && p == len(orig)
+			n, ok, err := f.resume(work[:p], eof, &sc)
+			wn, wok, werr := f.(Framing).Frame(orig[:p], eof)
+			if n != wn || ok != wok || (err == nil) != (werr == nil) || err != nil && err.Error() != werr.Error() {
+				t.Fatalf("resumed at %d bytes of %q: %d, %v, %v; Frame from the start: %d, %v, %v", p, orig, n, ok, err, wn, wok, werr)
+			}
+			if ok || err != nil {
+				return
+			}
+			if sc.off > p {
+				t.Fatalf("scan done with %d bytes of %d", sc.off, p)
+			}
+			for i := range sc.off {
+				work[i] = 0xff // done with: must not be read again
+			}
+			if p == len(orig) {
+				break
+			}
+			p += rapid.IntRange(1, len(orig)-p).Draw(t, "piece")
+		}
+	})
+}
+
+// TestFramingWorkIsLinear counts the bytes a machine's framing examines
+// while a message arrives in small reads: about once each, so the work is
+// linear in the bytes received. A framing that scanned from the start on
+// every read would examine them about as many times as there are reads.
+func TestFramingWorkIsLinear(t *testing.T) {
+	longField := "HTTP/1.1 200 OK\r\nX-Long: " + strings.Repeat("v", 64<<10) + "\r\nContent-Length: 2\r\n\r\nok"
+	for _, tc := range []struct {
+		name     string
+		resp     []byte
+		readSize int
+	}{
+		{"one-byte chunks, 4 KiB reads", oneByteChunks(256 << 10), 4096},
+		{"one-byte chunks, 7-byte reads", oneByteChunks(64 << 10), 7},
+		{"a 64 KiB header field, 1-byte reads", []byte(longField), 1},
+	} {
+		c := receive(t, tc.resp, tc.readSize)
+		if n := len(tc.resp); c.scan.scanned > 2*n || c.scan.scanned < n/2 {
+			t.Errorf("%s: the framing examined %d bytes of a %d-byte response; want between %d and %d (each about once)", tc.name, c.scan.scanned, n, n/2, 2*n)
+		}
+	}
+
+	line := append(bytes.Repeat([]byte("a"), 64<<10), '\n')
+	s := NewServerConn(ServerConfig{MaxRequest: 1 << 20, ReadSize: 1}, t0)
+	out := s.Step(Ready(mux.Readable))
+	for pos := 0; pos < len(line) && out.Op == OpRead; pos++ {
+		if pos == len(line)-1 {
+			if n := len(line); s.scan.scanned > 2*n || s.scan.scanned < n/2 {
+				t.Errorf("a %d-byte line read a byte at a time: the ServerConn's framing examined %d bytes; want between %d and %d (each about once)", n, s.scan.scanned, n/2, 2*n)
+			}
+		}
+		out = s.Step(Read(line[pos:pos+1], nil))
+	}
+	if s.Queued() != len(line) || s.scan != (scan{}) {
+		t.Errorf("ServerConn after a %d-byte line: %d bytes queued, scan %+v; want its echo queued and a fresh scan for the next request", len(line), s.Queued(), s.scan)
+	}
 }

@@ -27,52 +27,148 @@ type HTTPResponse struct {
 	Method string
 }
 
+// Frame returns the length of the response at the start of buf.
+func (h HTTPResponse) Frame(buf []byte, atEOF bool) (int, bool, error) {
+	var sc scan
+	return h.resume(buf, atEOF, &sc)
+}
+
+// phase is where a response is in its grammar: at the start of which line,
+// or in which body.
+type phase uint8
+
+const (
+	atStatus    phase = iota // at a status line
+	atField                  // at a header field, or the empty line ending the head
+	inLength                 // in a body of known length: sc.left bytes to come
+	atChunkSize              // at a chunk-size line
+	inChunk                  // in a chunk's data: sc.left bytes to come
+	atChunkEnd               // at the line ending after a chunk's data
+	atTrailer                // at a trailer field, or the empty line ending the message
+	inClose                  // in a body that runs to end of stream
+)
+
+// fields is what the header fields read so far say about the body.
+type fields struct {
+	haveTE, chunked bool  // Transfer-Encoding seen; its last coding is chunked
+	haveLength      bool  // Content-Length seen
+	length          int64 // its value
+}
+
 // maxChunkSize bounds a chunk's size so that lengths cannot overflow.
 const maxChunkSize = 1 << 40
 
-// Frame returns the length of the response at the start of buf.
-func (h HTTPResponse) Frame(buf []byte, atEOF bool) (int, bool, error) {
-	off := 0
+// resume reads the response on from where sc says the last call stopped:
+// each line is searched for and parsed once, and body bytes are counted,
+// not read.
+func (h HTTPResponse) resume(buf []byte, atEOF bool, sc *scan) (int, bool, error) {
 	for {
-		hd, ok, err := parseHead(buf[off:])
-		if err != nil {
-			return 0, false, err
-		}
-		if !ok {
-			return 0, false, needMore(atEOF)
-		}
-		end := off + hd.len
-		switch {
-		case hd.status == 101:
-			return end, true, nil
-		case hd.status < 200:
-			off = end // interim response: the final one follows
+		switch sc.phase {
+		case inLength, inChunk:
+			if avail := int64(len(buf) - sc.off); avail < sc.left {
+				sc.off, sc.left = len(buf), sc.left-avail
+				return 0, false, needMore(atEOF)
+			}
+			sc.off += int(sc.left)
+			sc.left = 0
+			if sc.phase == inLength {
+				return sc.off, true, nil
+			}
+			sc.phase = atChunkEnd
 			continue
-		case h.Method == "HEAD" || hd.status == 204 || hd.status == 304:
-			return end, true, nil
-		case h.Method == "CONNECT" && hd.status < 300:
-			return end, true, nil
-		case hd.body == bodyChunked:
-			n, ok, err := chunkedLen(buf[end:])
-			if err != nil || !ok {
-				if err == nil {
-					err = needMore(atEOF)
-				}
-				return 0, false, err
-			}
-			return end + n, true, nil
-		case hd.body == bodyLength:
-			if int64(len(buf)-end) >= hd.length {
-				return end + int(hd.length), true, nil
-			}
-			return 0, false, needMore(atEOF)
-		default: // close-delimited
+		case inClose:
 			if !atEOF {
 				return 0, false, nil
 			}
 			return len(buf), true, nil
 		}
+		line, ok := sc.line(buf)
+		if !ok {
+			if err := sc.partial(buf); err != nil {
+				return 0, false, err
+			}
+			return 0, false, needMore(atEOF)
+		}
+		switch done, err := h.take(line, sc); {
+		case err != nil:
+			return 0, false, err
+		case done:
+			return sc.off, true, nil
+		}
 	}
+}
+
+// partial checks the incomplete line at sc.off for what already makes the
+// message malformed.
+func (sc *scan) partial(buf []byte) error {
+	rest := buf[sc.off:]
+	switch {
+	case sc.phase == atStatus && len(rest) >= 5 && !bytes.HasPrefix(rest, []byte("HTTP/")):
+		return malformed("status line does not start with HTTP/")
+	case sc.phase == atChunkEnd && len(rest) >= 2:
+		return malformed("chunk data not followed by a line ending")
+	}
+	return nil
+}
+
+// take reads one whole line of the response, and reports whether it ended
+// the message (which is then sc.off bytes long).
+func (h HTTPResponse) take(line []byte, sc *scan) (done bool, err error) {
+	switch sc.phase {
+	case atStatus:
+		if sc.status, err = parseStatusLine(line); err != nil {
+			return false, err
+		}
+		sc.fields = fields{}
+		sc.phase = atField
+	case atField:
+		if len(line) > 0 {
+			return false, sc.fields.parse(line)
+		}
+		return h.body(sc), nil
+	case atChunkSize:
+		size, err := parseChunkSize(line)
+		if err != nil {
+			return false, err
+		}
+		sc.phase, sc.left = inChunk, size
+		if size == 0 {
+			sc.phase = atTrailer
+		}
+	case atChunkEnd:
+		if len(line) != 0 {
+			return false, malformed("chunk data not followed by a line ending")
+		}
+		sc.phase = atChunkSize
+	case atTrailer:
+		return len(line) == 0, nil
+	}
+	return false, nil
+}
+
+// body decides, at the end of a head, how the message goes on, and reports
+// whether it ends there.
+func (h HTTPResponse) body(sc *scan) (done bool) {
+	f := sc.fields
+	switch {
+	case sc.status == 101:
+		return true
+	case sc.status < 200:
+		sc.phase = atStatus // interim response: the final one follows
+	case h.Method == "HEAD" || sc.status == 204 || sc.status == 304:
+		return true
+	case h.Method == "CONNECT" && sc.status < 300:
+		return true
+	case f.haveTE && f.chunked:
+		sc.phase = atChunkSize
+	case f.haveTE:
+		sc.phase = inClose
+	case f.haveLength:
+		sc.phase, sc.left = inLength, f.length
+	default:
+		sc.phase = inClose
+	}
+	return false
 }
 
 func needMore(atEOF bool) error {
@@ -82,103 +178,36 @@ func needMore(atEOF bool) error {
 	return nil
 }
 
-type bodyKind uint8
-
-const (
-	bodyClose bodyKind = iota
-	bodyLength
-	bodyChunked
-)
-
-type head struct {
-	len    int // bytes up to and including the empty line
-	status int
-	body   bodyKind
-	length int64 // for bodyLength
-}
-
-// nextLine returns the line at the start of b without its line ending, and
-// the offset just past the ending; ok is false when b holds no full line.
-func nextLine(b []byte) (line []byte, next int, ok bool) {
-	i := bytes.IndexByte(b, '\n')
-	if i < 0 {
-		return nil, 0, false
+// parse reads one header field into f.
+func (f *fields) parse(line []byte) error {
+	if line[0] == ' ' || line[0] == '\t' {
+		return malformed("obsolete line folding")
 	}
-	line = b[:i]
-	if len(line) > 0 && line[len(line)-1] == '\r' {
-		line = line[:len(line)-1]
+	colon := bytes.IndexByte(line, ':')
+	if colon <= 0 {
+		return malformed("header field without a name")
 	}
-	return line, i + 1, true
-}
-
-// parseHead parses the status line and header fields at the start of b.
-func parseHead(b []byte) (head, bool, error) {
-	var h head
-	line, off, ok := nextLine(b)
-	if !ok {
-		if len(b) >= 5 && !bytes.HasPrefix(b, []byte("HTTP/")) {
-			return h, false, malformed("status line does not start with HTTP/")
-		}
-		return h, false, nil
+	name, value := line[:colon], bytes.Trim(line[colon+1:], " \t")
+	if bytes.ContainsAny(name, " \t") {
+		return malformed("white space in a header field name")
 	}
-	status, err := parseStatusLine(line)
-	if err != nil {
-		return h, false, err
-	}
-	h.status = status
-	var (
-		chunked, haveTE bool
-		haveLength      bool
-	)
-	for {
-		line, n, ok := nextLine(b[off:])
-		if !ok {
-			return h, false, nil
-		}
-		off += n
-		if len(line) == 0 {
-			break
-		}
-		if line[0] == ' ' || line[0] == '\t' {
-			return h, false, malformed("obsolete line folding")
-		}
-		colon := bytes.IndexByte(line, ':')
-		if colon <= 0 {
-			return h, false, malformed("header field without a name")
-		}
-		name, value := line[:colon], bytes.Trim(line[colon+1:], " \t")
-		if bytes.ContainsAny(name, " \t") {
-			return h, false, malformed("white space in a header field name")
-		}
-		switch {
-		case equalFold(name, "Transfer-Encoding"):
-			// Codings may be split over several fields; only the last
-			// one counts.
-			haveTE = true
-			chunked = lastCodingIsChunked(value)
-		case equalFold(name, "Content-Length"):
-			n, err := parseContentLength(value)
-			if err != nil {
-				return h, false, err
-			}
-			if haveLength && n != h.length {
-				return h, false, malformed("differing Content-Length values")
-			}
-			haveLength, h.length = true, n
-		}
-	}
-	h.len = off
 	switch {
-	case haveTE && chunked:
-		h.body = bodyChunked
-	case haveTE:
-		h.body = bodyClose
-	case haveLength:
-		h.body = bodyLength
-	default:
-		h.body = bodyClose
+	case equalFold(name, "Transfer-Encoding"):
+		// Codings may be split over several fields; only the last one
+		// counts.
+		f.haveTE = true
+		f.chunked = lastCodingIsChunked(value)
+	case equalFold(name, "Content-Length"):
+		n, err := parseContentLength(value)
+		if err != nil {
+			return err
+		}
+		if f.haveLength && n != f.length {
+			return malformed("differing Content-Length values")
+		}
+		f.haveLength, f.length = true, n
 	}
-	return h, true, nil
+	return nil
 }
 
 // parseStatusLine parses "HTTP/1.1 200 OK" and returns the status code.
@@ -237,64 +266,28 @@ func lastCodingIsChunked(v []byte) bool {
 	return equalFold(bytes.Trim(v, " \t"), "chunked")
 }
 
-// chunkedLen returns the length of a chunked body, trailer section
-// included, at the start of b.
-func chunkedLen(b []byte) (int, bool, error) {
-	off := 0
-	for {
-		line, n, ok := nextLine(b[off:])
-		if !ok {
-			return 0, false, nil
-		}
-		off += n
-		if i := bytes.IndexByte(line, ';'); i >= 0 {
-			line = line[:i] // chunk extensions
-		}
-		line = bytes.TrimRight(line, " \t")
-		if len(line) == 0 {
-			return 0, false, malformed("empty chunk size")
-		}
-		var size int64
-		for _, c := range line {
-			d, ok := hexDigit(c)
-			if !ok {
-				return 0, false, malformed("bad chunk size")
-			}
-			size = size<<4 | int64(d)
-			if size > maxChunkSize {
-				return 0, false, malformed("chunk too large")
-			}
-		}
-		if size == 0 {
-			break
-		}
-		if int64(len(b)-off) < size {
-			return 0, false, nil
-		}
-		off += int(size)
-		line, n, ok = nextLine(b[off:])
-		if !ok {
-			if len(b)-off >= 2 {
-				return 0, false, malformed("chunk data not followed by a line ending")
-			}
-			return 0, false, nil
-		}
-		if len(line) != 0 {
-			return 0, false, malformed("chunk data not followed by a line ending")
-		}
-		off += n
+// parseChunkSize parses a chunk-size line: hex digits, then perhaps
+// white space and chunk extensions.
+func parseChunkSize(line []byte) (int64, error) {
+	if i := bytes.IndexByte(line, ';'); i >= 0 {
+		line = line[:i] // chunk extensions
 	}
-	// Trailer section: fields up to an empty line.
-	for {
-		line, n, ok := nextLine(b[off:])
+	line = bytes.TrimRight(line, " \t")
+	if len(line) == 0 {
+		return 0, malformed("empty chunk size")
+	}
+	var size int64
+	for _, c := range line {
+		d, ok := hexDigit(c)
 		if !ok {
-			return 0, false, nil
+			return 0, malformed("bad chunk size")
 		}
-		off += n
-		if len(line) == 0 {
-			return off, true, nil
+		size = size<<4 | int64(d)
+		if size > maxChunkSize {
+			return 0, malformed("chunk too large")
 		}
 	}
+	return size, nil
 }
 
 func isDigit(c byte) bool { return '0' <= c && c <= '9' }

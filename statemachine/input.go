@@ -18,7 +18,11 @@ var (
 
 	// ErrConnectDeadline is the failure of a Client whose connect did not
 	// complete in time. errors.Is(ErrConnectDeadline, ErrDeadline) is true.
-	ErrConnectDeadline = connectDeadlineError{}
+	ErrConnectDeadline error = deadlineError("statemachine: connect deadline exceeded")
+
+	// ErrIdleDeadline is the failure of a ServerConn that made no progress
+	// for its IdleTimeout. errors.Is(ErrIdleDeadline, ErrDeadline) is true.
+	ErrIdleDeadline error = deadlineError("statemachine: idle deadline exceeded")
 
 	// ErrTooLarge is the failure of a Client whose response, or of a
 	// ServerConn whose request, would exceed the configured size limit.
@@ -39,10 +43,11 @@ var (
 	ErrBadResult = errors.New("statemachine: result larger than the operation asked for")
 )
 
-type connectDeadlineError struct{}
+// deadlineError is a particular deadline: it is ErrDeadline too.
+type deadlineError string
 
-func (connectDeadlineError) Error() string        { return "statemachine: connect deadline exceeded" }
-func (connectDeadlineError) Is(target error) bool { return target == ErrDeadline }
+func (e deadlineError) Error() string        { return string(e) }
+func (e deadlineError) Is(target error) bool { return target == ErrDeadline }
 
 // wouldBlock reports whether err means "try again after readiness".
 func wouldBlock(err error) bool {

@@ -38,6 +38,7 @@ var propertyTests = map[string]bool{
 	"TestClientProperties":       true,
 	"TestServerProperties":       true,
 	"TestHTTPResponseProperties": true,
+	"TestFramingsResume":         true,
 }
 
 // TestFailFilesReplayed checks that every saved failing case belongs to a

@@ -56,6 +56,19 @@ type ServerConfig struct {
 	// Timeout bounds the life of the connection, counted from the time
 	// given to NewServerConn. Zero means no limit.
 	Timeout time.Duration
+
+	// IdleTimeout bounds the time the connection may go without progress
+	// (a read that returns bytes or a write that sends some), so that a
+	// stalled peer — one that sends nothing, or reads nothing while output
+	// is queued — does not hold the connection for good. Zero means
+	// DefaultIdleTimeout; a negative value means no limit.
+	//
+	// The machine reads no clock, and results carry no time, so it checks
+	// for progress at Ticks, one IdleTimeout apart: it fails with
+	// ErrIdleDeadline at the first check that finds no progress since the
+	// one before. So it fails after between IdleTimeout and twice
+	// IdleTimeout without progress, and never sooner.
+	IdleTimeout time.Duration
 }
 
 // A ServerConn is the server side of an accepted stream connection: it
@@ -72,6 +85,9 @@ type ServerConfig struct {
 // (such as ECONNRESET or EPIPE), a request that is too large or malformed,
 // and the deadline make it Failed.
 //
+// A connection that makes no progress for its IdleTimeout fails too
+// (ErrIdleDeadline).
+//
 // While Throttled or Draining it waits for Writable only, so the contract
 // of package mux (rule 3: ReadHangup only with Readable interest) keeps a
 // peer's sticky half-close from waking the loop until the queue drains;
@@ -82,6 +98,7 @@ type ServerConn struct {
 	cfg      ServerConfig
 	state    State
 	in       []byte // received bytes not yet served
+	scan     scan   // where the Framing's scan of the request at in[0] stopped
 	out      []byte // queued output; out[sent:] is not yet written
 	sent     int
 	canRead  bool // readiness reported and not yet used up by EAGAIN
@@ -92,6 +109,9 @@ type ServerConn struct {
 	max      int // Max of the pending OpRead
 	told     mux.Events
 	doneBy   time.Time // deadline; zero when none
+
+	idleBy     time.Time // next check for progress; zero when no IdleTimeout
+	progressed bool      // a read or write moved bytes since the last check
 }
 
 // NewServerConn returns a ServerConn for a connection accepted at now.
@@ -111,9 +131,15 @@ func NewServerConn(cfg ServerConfig, now time.Time) ServerConn {
 	if cfg.ReadSize <= 0 {
 		cfg.ReadSize = DefaultReadSize
 	}
+	if cfg.IdleTimeout == 0 {
+		cfg.IdleTimeout = DefaultIdleTimeout
+	}
 	s := ServerConn{cfg: cfg, state: Open}
 	if cfg.Timeout > 0 {
 		s.doneBy = now.Add(cfg.Timeout)
+	}
+	if cfg.IdleTimeout > 0 {
+		s.idleBy = now.Add(cfg.IdleTimeout)
 	}
 	s.told = s.Interest()
 	return s
@@ -147,10 +173,14 @@ func (s *ServerConn) Interest() mux.Events {
 // Deadline returns the time at which the ServerConn should be given a
 // Tick, and false if it has no deadline.
 func (s *ServerConn) Deadline() (time.Time, bool) {
-	if s.state.Terminal() || s.doneBy.IsZero() {
+	d := s.doneBy
+	if !s.idleBy.IsZero() && (d.IsZero() || s.idleBy.Before(d)) {
+		d = s.idleBy
+	}
+	if s.state.Terminal() || d.IsZero() {
 		return time.Time{}, false
 	}
-	return s.doneBy, true
+	return d, true
 }
 
 // Clone returns an independent copy of s.
@@ -172,10 +202,7 @@ func (s *ServerConn) Step(in Input) Output {
 	}
 	switch in.kind {
 	case kindTick:
-		if !s.doneBy.IsZero() && !in.now.Before(s.doneBy) {
-			return s.fail(OnDeadline, ErrDeadline)
-		}
-		return s.output(OnTick, OpNone)
+		return s.tick(in.now)
 	case kindReady:
 		if s.pending == OpNone {
 			return s.ready(in.events)
@@ -192,6 +219,19 @@ func (s *ServerConn) Step(in Input) Output {
 		}
 	}
 	return Output{}
+}
+
+func (s *ServerConn) tick(now time.Time) Output {
+	if !s.doneBy.IsZero() && !now.Before(s.doneBy) {
+		return s.fail(OnDeadline, ErrDeadline)
+	}
+	if !s.idleBy.IsZero() && !now.Before(s.idleBy) {
+		if !s.progressed {
+			return s.fail(OnDeadline, ErrIdleDeadline)
+		}
+		s.idleBy, s.progressed = now.Add(s.cfg.IdleTimeout), false
+	}
+	return s.output(OnTick, OpNone)
 }
 
 func (s *ServerConn) ready(ev mux.Events) Output {
@@ -212,6 +252,7 @@ func (s *ServerConn) wrote(n int, err error) Output {
 		return s.fail(OnWriteFailed, ErrBadResult)
 	}
 	s.sent += n
+	s.progressed = s.progressed || n > 0
 	if s.sent == len(s.out) {
 		s.out, s.sent = s.out[:0], 0
 	}
@@ -238,6 +279,7 @@ func (s *ServerConn) read(data []byte, err error) Output {
 		return s.fail(OnReadFailed, ErrBadResult)
 	}
 	s.in = append(s.in, data...)
+	s.progressed = s.progressed || len(data) > 0
 	var t Trigger
 	switch {
 	case isEOF(len(data), err):
@@ -283,18 +325,22 @@ func (s *ServerConn) advance(t Trigger) Output {
 // serve hands complete requests to the Handler while the queue is within
 // its bound, and returns the trigger and error to fail with, if any.
 func (s *ServerConn) serve() (Trigger, error) {
-	off := 0
+	off := 0 // where the request being framed starts
 	defer func() {
 		if off > 0 {
 			s.in = append(s.in[:0], s.in[off:]...)
 		}
 	}()
+	// drop drops the bytes that will never complete a request.
+	drop := func() (Trigger, error) {
+		off, s.scan = len(s.in), scan{}
+		return 0, nil
+	}
 	for s.Queued() <= s.cfg.MaxQueued {
-		n, ok, err := s.cfg.Framing.Frame(s.in[off:], s.eof)
+		n, ok, err := frame(s.cfg.Framing, s.in[off:], s.eof, &s.scan)
 		if err != nil {
 			if s.eof && errors.Is(err, io.ErrUnexpectedEOF) {
-				off = len(s.in) // a partial request at end of stream
-				return 0, nil
+				return drop() // a partial request at end of stream
 			}
 			return OnMalformed, err
 		}
@@ -309,11 +355,10 @@ func (s *ServerConn) serve() (Trigger, error) {
 			s.sent = 0
 		}
 		s.out = s.cfg.Handler.Respond(s.out, s.in[off:off+n])
-		off += n
+		off, s.scan = off+n, scan{}
 	}
 	if s.eof && s.Queued() <= s.cfg.MaxQueued {
-		off = len(s.in) // nothing more will complete
-		return 0, nil
+		return drop() // nothing more will complete
 	}
 	if !s.eof && s.Queued() <= s.cfg.MaxQueued && len(s.in)-off >= s.cfg.MaxRequest {
 		return OnTooLarge, ErrTooLarge

@@ -73,13 +73,14 @@ type serverCase struct {
 	MaxRequest int
 	ReadSize   int
 	Timeout    time.Duration
+	Idle       time.Duration // IdleTimeout: 0 for the default, negative for none
 	CloneAt    int
 	Steps      []envStep
 }
 
 func (c serverCase) config() ServerConfig {
 	return ServerConfig{Framing: c.Framing, Handler: c.Handler, MaxQueued: c.MaxQueued,
-		MaxRequest: c.MaxRequest, ReadSize: c.ReadSize, Timeout: c.Timeout}
+		MaxRequest: c.MaxRequest, ReadSize: c.ReadSize, Timeout: c.Timeout, IdleTimeout: c.Idle}
 }
 
 func (c serverCase) stream() []byte {
@@ -143,6 +144,10 @@ func genServerCase() *rapid.Generator[serverCase] {
 		n := rapid.IntRange(0, 200).Draw(t, "steps len")
 		c.Steps = rapid.SliceOfN(genEnvStep(), n, n).Draw(t, "steps")
 		c.CloneAt = rapid.IntRange(0, len(c.Steps)+10).Draw(t, "clone at")
+		c.Idle = genTimeout(t, "idle timeout")
+		if rapid.IntRange(0, 3).Draw(t, "no idle timeout") == 0 {
+			c.Idle = -1
+		}
 		return c
 	})
 }
@@ -158,6 +163,23 @@ type serverEnv struct {
 	writeCredit  bool
 	readCredit   bool
 	pendingWrite []byte
+
+	// The idle timeout, as the ServerConn must keep it: the time of its
+	// next check for progress (zero for none), and whether bytes moved
+	// since the check before.
+	idleBy     time.Time
+	progressed bool
+}
+
+// idleTimeout returns the IdleTimeout the case configures, 0 for none.
+func (c serverCase) idleTimeout() time.Duration {
+	switch {
+	case c.Idle == 0:
+		return DefaultIdleTimeout
+	case c.Idle < 0:
+		return 0
+	}
+	return c.Idle
 }
 
 func (e *serverEnv) truth() mux.Events {
@@ -233,6 +255,9 @@ func checkServer(c serverCase, newM func(ServerConfig, time.Time) serverUnderTes
 	twin := newM(c.config(), t0)
 	want, tooLarge := c.expected()
 	e := &serverEnv{peer: peer{stream: c.stream(), registered: m.Interest()}, c: c, want: want, now: t0}
+	if idle := c.idleTimeout(); idle > 0 {
+		e.idleBy = t0.Add(idle)
+	}
 	if e.registered != mux.Readable {
 		return e.errorf("new ServerConn has interest %v, want Readable", e.registered)
 	}
@@ -340,21 +365,41 @@ func checkServerStep(c serverCase, e *serverEnv, m serverUnderTest, in Input, be
 		return e.errorf("ServerConn holds %d bytes of input (limit %d) and %d of output (bound %d + one response), want both bounded", m.Buffered(), c.MaxRequest, q, c.MaxQueued)
 	}
 
-	// Deadlines.
-	wantD := t0.Add(c.Timeout)
-	if in.kind == kindTick {
+	// Deadlines: the whole life's, and the idle timeout's checks, which
+	// fail the ServerConn when no bytes moved since the check before.
+	doneBy := t0.Add(c.Timeout)
+	switch in.kind {
+	case kindTick:
 		fired := errors.Is(out.Err, ErrDeadline)
-		due := c.Timeout > 0 && !in.now.Before(wantD)
-		if fired != due {
-			return e.errorf("Tick(%v) with timeout %v: fired = %v, want %v", in.now.Sub(t0), c.Timeout, fired, due)
+		due := c.Timeout > 0 && !in.now.Before(doneBy)
+		check := !e.idleBy.IsZero() && !in.now.Before(e.idleBy)
+		idle := !due && check && !e.progressed
+		if fired != (due || idle) {
+			return e.errorf("Tick(%v) with timeout %v, idle check at %v (progress since the last: %v): fired = %v, want %v",
+				in.now.Sub(t0), c.Timeout, e.idleBy.Sub(t0), e.progressed, fired, due || idle)
+		}
+		if fired && errors.Is(out.Err, ErrIdleDeadline) != idle {
+			return e.errorf("Tick(%v) failed with %v, want ErrIdleDeadline exactly when the idle check found no progress", in.now.Sub(t0), out.Err)
+		}
+		if check && !fired {
+			e.idleBy, e.progressed = in.now.Add(c.idleTimeout()), false
 		}
 		if out.Op != OpNone {
 			return e.errorf("Tick led to op %v, want no I/O from the passing of time", out.Op)
 		}
-	} else if errors.Is(out.Err, ErrDeadline) {
+	case kindRead:
+		e.progressed = e.progressed || len(in.data) > 0
+	case kindWrote:
+		e.progressed = e.progressed || in.n > 0
+	}
+	if in.kind != kindTick && errors.Is(out.Err, ErrDeadline) {
 		return e.errorf("deadline error on %v, want deadlines to fire only on Tick", in)
 	}
-	if d, ok := m.Deadline(); ok != (c.Timeout > 0 && !after.Terminal()) || ok && !d.Equal(wantD) {
+	wantD := e.idleBy
+	if c.Timeout > 0 && (wantD.IsZero() || doneBy.Before(wantD)) {
+		wantD = doneBy
+	}
+	if d, ok := m.Deadline(); ok != (!wantD.IsZero() && !after.Terminal()) || ok && !d.Equal(wantD) {
 		return e.errorf("Deadline() = %v, %v in %v, want %v", d, ok, after, wantD)
 	}
 

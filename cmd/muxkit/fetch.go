@@ -27,6 +27,11 @@ flag, URL or backend name.
 
 `
 
+// maxResponseLimit is the largest -max the command takes: it holds each
+// whole response in memory, and a limit beyond any machine's memory is a
+// mistake to report, not a limit to keep.
+const maxResponseLimit = 1 << 40 // 1 TiB
+
 // fetchOptions are the limits of each exchange.
 type fetchOptions struct {
 	ConnectTimeout time.Duration // bounds the connect
@@ -42,7 +47,7 @@ func runFetch(args []string, stdout, stderr io.Writer) int {
 	var opt fetchOptions
 	fs.DurationVar(&opt.Timeout, "timeout", 10*time.Second, "time limit of each exchange, connect included")
 	fs.DurationVar(&opt.ConnectTimeout, "connect-timeout", 5*time.Second, "time limit of each connect")
-	fs.IntVar(&opt.MaxResponse, "max", 64<<20, "most bytes of each response, head included")
+	fs.IntVar(&opt.MaxResponse, "max", 64<<20, "most bytes of each response, head included (at most 1 TiB)")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, fetchUsage)
 		fs.PrintDefaults()
@@ -63,6 +68,9 @@ func runFetch(args []string, stdout, stderr io.Writer) int {
 		return 2
 	case opt.MaxResponse <= 0:
 		fmt.Fprintln(stderr, "muxkit fetch: -max must be positive")
+		return 2
+	case opt.MaxResponse > maxResponseLimit:
+		fmt.Fprintf(stderr, "muxkit fetch: -max %d: want at most %d (1 TiB): each response is held whole in memory\n", opt.MaxResponse, maxResponseLimit)
 		return 2
 	}
 	targets := make([]target, fs.NArg())

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"math/rand/v2"
 	"net"
 	"net/http"
@@ -284,6 +285,9 @@ func TestFetchUsageErrors(t *testing.T) {
 		{[]string{"-backend", "kqueue9", "http://127.0.0.1/"}, append([]string{"kqueue9"}, backend.Names()...)},
 		{[]string{"-timeout", "0s", "http://127.0.0.1/"}, []string{"-timeout"}},
 		{[]string{"-max", "-1", "http://127.0.0.1/"}, []string{"-max"}},
+		{[]string{"-max", "9223372036854775807", "http://127.0.0.1/"}, []string{"-max", "at most", "in memory"}},
+		{[]string{"-max", "1099511627777", "http://127.0.0.1/"}, []string{"-max", "at most"}},
+		{[]string{"-max", "99999999999999999999", "http://127.0.0.1/"}, []string{"-max", "out of range"}},
 	} {
 		var out, errs bytes.Buffer
 		if code := runFetch(tc.args, &out, &errs); code != 2 {
@@ -297,5 +301,29 @@ func TestFetchUsageErrors(t *testing.T) {
 		if out.Len() > 0 {
 			t.Errorf("muxkit fetch %q printed %q on stdout; want nothing", tc.args, out.String())
 		}
+	}
+}
+
+// TestFetchHugeLimit: the largest limit an int can hold is a limit like
+// any other to the machines under the command (it once overflowed into a
+// negative read size, and the loop panicked).
+func TestFetchHugeLimit(t *testing.T) {
+	srv := newTestServer(t)
+	m, err := backend.OpenDefault()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	u := srv.URL + "/large"
+	results, err := fetchAll(m, targetsFor(t, u), fetchOptions{ConnectTimeout: slowTimeout, Timeout: slowTimeout, MaxResponse: math.MaxInt})
+	if err != nil {
+		t.Fatalf("fetchAll: %v", err)
+	}
+	if r := results[0]; r.Err != nil {
+		t.Fatalf("%s with MaxResponse math.MaxInt: %v; want the response", u, r.Err)
+	}
+	resp, err := parseResponse(results[0].Response)
+	if err != nil || !bytes.Equal(resp.Body, srv.large) {
+		t.Errorf("%s with MaxResponse math.MaxInt: body of %d bytes (err %v); want the %d bytes served", u, len(resp.Body), err, len(srv.large))
 	}
 }

@@ -1,0 +1,218 @@
+package loop
+
+import (
+	"errors"
+	"fmt"
+	"syscall"
+	"time"
+
+	"github.com/muxkit/muxkit/mux"
+	"github.com/muxkit/muxkit/statemachine"
+)
+
+// maxOps bounds the operations one event may drive on one task; past it
+// the loop answers the pending operation with EAGAIN instead of performing
+// it, so that one busy descriptor cannot starve the others. The machine
+// then waits for readiness, which a level-triggered Multiplexer reports
+// again at once.
+const maxOps = 32
+
+// registration names one registration of a descriptor: a task whose
+// deadline came, kept while the others due are driven.
+type registration struct {
+	fd  int
+	gen uint64
+}
+
+// Run runs the loop in the calling goroutine until it stops: after Stop,
+// once every task has finished (nil); after a hard stop by Shutdown (nil);
+// or when Wait fails — with nil if the Multiplexer was closed
+// (mux.ErrClosed, a clean stop), and with Wait's error otherwise. Tasks
+// left when it returns have failed and their descriptors are closed. Run
+// may be called only once; a second call returns ErrRunning.
+func (l *Loop) Run() (err error) {
+	l.mu.Lock()
+	if l.started {
+		l.mu.Unlock()
+		return ErrRunning
+	}
+	l.started = true
+	l.mu.Unlock()
+	defer close(l.done)
+
+	for {
+		// Take what was submitted.
+		l.mu.Lock()
+		jobs := l.inbox
+		l.inbox = l.spare[:0]
+		stopping, abort := l.stopping, l.abort
+		l.mu.Unlock()
+		for _, j := range jobs {
+			if j.kind == jobServe {
+				l.listen(j)
+			} else {
+				l.queue = append(l.queue, j)
+			}
+		}
+		clear(jobs)
+		l.spare = jobs[:0]
+
+		if abort {
+			l.failAll(ErrStopped)
+			return nil
+		}
+		if stopping && !l.closing {
+			l.closing = true
+			l.closeListeners()
+		}
+		l.admit()
+		if stopping && l.running == 0 && l.qhead == len(l.queue) {
+			l.failAll(ErrStopped) // only submissions that raced with Stop are left
+			return nil
+		}
+
+		timeout := l.timeout()
+		l.mu.Lock()
+		if len(l.inbox) > 0 || l.abort || l.stopping != stopping {
+			l.mu.Unlock()
+			continue
+		}
+		l.waiting = true
+		l.mu.Unlock()
+
+		n, err := l.m.Wait(l.events, timeout)
+
+		l.mu.Lock()
+		l.waiting = false
+		l.mu.Unlock()
+		if err != nil {
+			l.failAll(err)
+			if errors.Is(err, mux.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		l.dispatch(n)
+		l.tick()
+	}
+}
+
+// dispatch hands the batch of n events to their tasks.
+//
+// A task that finishes during the batch frees its slot, so a later event
+// for the same number finds no task and is dropped; a number reused during
+// the batch (an accept, or a Submit from a callback) belongs to a
+// registration newer than the batch, so its event is dropped too — it
+// spoke of the old descriptor. Level-triggered readiness of the new one
+// is reported by the next Wait.
+func (l *Loop) dispatch(n int) {
+	batch := l.gen
+	for i := range n {
+		ev := l.events[i]
+		s := l.tasks.get(ev.FD)
+		if s == nil || s.gen > batch {
+			continue
+		}
+		switch s.kind {
+		case slotTask:
+			l.drive(ev.FD, statemachine.Ready(ev.Events))
+		case slotListener:
+			if !s.paused {
+				l.accept(ev.FD)
+			}
+		}
+	}
+}
+
+// tick feeds Tick to every task whose deadline has come.
+func (l *Loop) tick() {
+	if _, ok := l.timers.next(); !ok {
+		return
+	}
+	now := l.sys.Now()
+	l.due = l.due[:0]
+	for {
+		pos, ok := l.timers.popDue(now)
+		if !ok {
+			break
+		}
+		s := &l.tasks.slots[pos]
+		l.due = append(l.due, registration{s.fd, s.gen})
+	}
+	for _, r := range l.due {
+		if s := l.tasks.get(r.fd); s != nil && s.kind == slotTask && s.gen == r.gen {
+			l.drive(r.fd, statemachine.Tick(now))
+		}
+	}
+}
+
+// timeout returns Wait's timeout: the time until the earliest deadline,
+// or -1 (block) when no task has one.
+func (l *Loop) timeout() time.Duration {
+	at, ok := l.timers.next()
+	if !ok {
+		return -1
+	}
+	return max(at.Sub(l.sys.Now()), 0)
+}
+
+// drive steps the task on fd with in, performs the operations it asks for
+// and feeds their results back, until it waits or finishes.
+func (l *Loop) drive(fd int, in statemachine.Input) {
+	s := l.tasks.get(fd) // stable: nothing below adds to the table before finish
+	t := s.task
+	for ops := 0; ; ops++ {
+		out := t.Step(in)
+		if out.Close {
+			l.finish(fd, out.Err)
+			return
+		}
+		if out.SetInterest && out.Interest != s.interest {
+			if err := l.m.Modify(fd, out.Interest); err != nil {
+				l.finish(fd, err)
+				return
+			}
+			s.interest = out.Interest
+		}
+		if out.Op != statemachine.OpNone && ops >= maxOps {
+			in = wouldBlock(out.Op)
+			continue
+		}
+		switch out.Op {
+		case statemachine.OpNone:
+			l.setDeadline(fd)
+			return
+		case statemachine.OpCheckConnect:
+			in = statemachine.Connected(l.sys.SockErr(fd))
+		case statemachine.OpWrite:
+			n, err := l.sys.Write(fd, out.Data)
+			in = statemachine.Wrote(n, err)
+		case statemachine.OpRead:
+			if out.Max < 1 {
+				l.finish(fd, fmt.Errorf("loop: task asked for a read of %d bytes", out.Max))
+				return
+			}
+			p := l.buf[:min(out.Max, len(l.buf))]
+			n, err := l.sys.Read(fd, p)
+			if n > 0 {
+				in = statemachine.Read(p[:n], err)
+			} else {
+				in = statemachine.Read(nil, err)
+			}
+		default:
+			l.finish(fd, errors.New("loop: task asked for an unknown operation "+out.Op.String()))
+			return
+		}
+	}
+}
+
+// wouldBlock returns the input that answers op with EAGAIN.
+func wouldBlock(op statemachine.Op) statemachine.Input {
+	switch op {
+	case statemachine.OpCheckConnect:
+		return statemachine.Connected(syscall.EAGAIN)
+	case statemachine.OpWrite:
+		return statemachine.Wrote(0, syscall.EAGAIN)
+	}
+	return statemachine.Read(nil, syscall.EAGAIN)
+}
