@@ -19,7 +19,7 @@ func newFake(t *testing.T, cfg fake.Config) (*fake.Kernel, *loop.Loop) {
 		t.Fatalf("NewMux() = %v", err)
 	}
 	t.Cleanup(func() { m.Close() })
-	l, err := loop.New(loop.Config{Mux: m, Sys: loop.Fake(k)})
+	l, err := loop.New(loop.Config{Mux: m, Sys: k})
 	if err != nil {
 		t.Fatalf("loop.New = %v", err)
 	}
@@ -27,7 +27,7 @@ func newFake(t *testing.T, cfg fake.Config) (*fake.Kernel, *loop.Loop) {
 }
 
 func TestNewNeedsMuxAndSys(t *testing.T) {
-	if _, err := loop.New(loop.Config{Sys: loop.Fake(fake.New(fake.Config{}))}); err == nil {
+	if _, err := loop.New(loop.Config{Sys: fake.New(fake.Config{})}); err == nil {
 		t.Error("New without Mux = nil error; want an error")
 	}
 	k := fake.New(fake.Config{})

@@ -45,7 +45,7 @@ func TestSameSeedSameTrace(t *testing.T) {
 	h2, tr2, _ := run(42)
 	if h1 != h2 {
 		for i := range min(len(tr1), len(tr2)) {
-			if tr1[i] != tr2[i] {
+			if tr1[i].String() != tr2[i].String() {
 				t.Fatalf("same seed, different traces: first difference at record %d: %v vs %v", i, tr1[i], tr2[i])
 			}
 		}

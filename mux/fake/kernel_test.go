@@ -2,6 +2,7 @@ package fake_test
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -124,12 +125,13 @@ func TestStreamSemantics(t *testing.T) {
 	if err := k.Close(b); err != nil {
 		t.Fatalf("Close = %v", err)
 	}
-	// b closed with "hi" unread: a gets ECONNRESET once, then EPIPE.
-	if _, err := k.Write(a, []byte("x")); err != unix.ECONNRESET {
-		t.Fatalf("Write after the peer closed with unread data = %v; want ECONNRESET", err)
-	}
+	// b closed with "hi" unread: as on Linux's AF_UNIX, a's writes fail
+	// with EPIPE, and its read returns ECONNRESET once.
 	if _, err := k.Write(a, []byte("x")); err != unix.EPIPE {
-		t.Fatalf("second Write after peer close = %v; want EPIPE", err)
+		t.Fatalf("Write after the peer closed with unread data = %v; want EPIPE", err)
+	}
+	if _, err := k.Read(a, buf); err != unix.ECONNRESET {
+		t.Fatalf("Read after the peer closed with unread data = %v; want ECONNRESET", err)
 	}
 }
 
@@ -220,8 +222,8 @@ func TestConnect(t *testing.T) {
 	if got := k.Now().Sub(start); got != 5*time.Millisecond {
 		t.Fatalf("connect completed after %v of virtual time; want exactly the 5ms latency", got)
 	}
-	if e, err := k.SockErr(c); e != 0 || err != nil {
-		t.Fatalf("SockErr after connect = %v, %v; want 0, nil", e, err)
+	if err := k.SockErr(c); err != nil {
+		t.Fatalf("SockErr after connect = %v; want nil", err)
 	}
 	s, err := k.Accept(l)
 	if err != nil {
@@ -244,11 +246,11 @@ func TestConnect(t *testing.T) {
 	if got := waitFor(t, m, d, -1); got != mux.Writable|mux.Hangup|mux.Error {
 		t.Fatalf("refused connect reported %v; want Writable|Hangup|Error (no ReadHangup without Readable interest)", got)
 	}
-	if e, err := k.SockErr(d); e != unix.ECONNREFUSED || err != nil {
-		t.Fatalf("SockErr after refused connect = %v, %v; want ECONNREFUSED", e, err)
+	if err := k.SockErr(d); err != unix.ECONNREFUSED {
+		t.Fatalf("SockErr after refused connect = %v; want ECONNREFUSED", err)
 	}
-	if e, _ := k.SockErr(d); e != 0 {
-		t.Fatalf("second SockErr = %v; want 0 (SO_ERROR is cleared when read)", e)
+	if err := k.SockErr(d); err != nil {
+		t.Fatalf("second SockErr = %v; want nil (SO_ERROR is cleared when read)", err)
 	}
 }
 
@@ -278,14 +280,14 @@ func TestVirtualClock(t *testing.T) {
 	a, b := mustPair(t, k)
 	mustAdd(t, m, a, mux.Readable)
 	start, real := k.Now(), time.Now()
-	if got := waitFor(t, m, a, time.Hour); got != 0 {
-		t.Fatalf("Wait(1h) on an idle socket reported %v; want nothing", got)
+	if got := waitFor(t, m, a, 30*time.Minute); got != 0 {
+		t.Fatalf("Wait(30m) on an idle socket reported %v; want nothing", got)
 	}
-	if got := k.Now().Sub(start); got != time.Hour {
-		t.Fatalf("Wait(1h) moved the virtual clock by %v; want exactly 1h", got)
+	if got := k.Now().Sub(start); got != 30*time.Minute {
+		t.Fatalf("Wait(30m) moved the virtual clock by %v; want exactly 30m", got)
 	}
 	if r := time.Since(real); r > time.Second {
-		t.Fatalf("Wait(1h) took %v of real time; want it to jump, not sleep", r)
+		t.Fatalf("Wait(30m) took %v of real time; want it to jump, not sleep", r)
 	}
 	// Readiness scheduled at a virtual instant stops the jump there.
 	k.After(3*time.Second, func() { k.Write(b, []byte("late")) })
@@ -356,13 +358,13 @@ func TestSetReady(t *testing.T) {
 
 func TestMuxDescriptorReleased(t *testing.T) {
 	k := fake.New(fake.Config{})
-	before := len(k.Descriptors())
+	before := len(descriptors(t, k))
 	m, _ := k.NewMux()
-	if got := len(k.Descriptors()); got != before+1 {
+	if got := len(descriptors(t, k)); got != before+1 {
 		t.Fatalf("NewMux opened %d descriptors; want 1", got-before)
 	}
 	m.Close()
-	if got := len(k.Descriptors()); got != before {
+	if got := len(descriptors(t, k)); got != before {
 		t.Fatalf("after Close, %d descriptors open; want %d", got, before)
 	}
 	if err := m.Close(); err != nil {
@@ -383,4 +385,35 @@ func TestFileDescriptor(t *testing.T) {
 	if n, err := k.Read(f, make([]byte, 4)); n != 0 || err != nil {
 		t.Fatalf("Read at end of file = %d, %v; want 0, nil", n, err)
 	}
+}
+
+func descriptors(t *testing.T, k *fake.Kernel) map[int]string {
+	t.Helper()
+	d, err := k.Descriptors()
+	if err != nil {
+		t.Fatalf("Descriptors() = %v; want no error", err)
+	}
+	return d
+}
+
+// mustTCP returns the two ends of a TCP connection: the client's, from
+// Dial, and the server's, from Accept.
+func mustTCP(t *testing.T, k *fake.Kernel) (client, server int) {
+	t.Helper()
+	addr := fmt.Sprintf("tcp-%d:80", k.Elapsed())
+	l, err := k.Listen(addr)
+	if err != nil {
+		t.Fatalf("Listen(%q) = %v", addr, err)
+	}
+	c, err := k.Dial(addr)
+	if err != nil {
+		t.Fatalf("Dial(%q) = %v", addr, err)
+	}
+	k.Advance(fake.DefaultLatency)
+	s, err := k.Accept(l)
+	if err != nil {
+		t.Fatalf("Accept after the connect = %v", err)
+	}
+	k.Close(l)
+	return c, s
 }

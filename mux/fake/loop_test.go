@@ -126,7 +126,7 @@ func runEcho(k *fake.Kernel, clients, size int) echoResult {
 				if !ev.Events.Has(mux.Writable) && !ev.Events.Has(mux.Error) {
 					continue
 				}
-				if e, _ := k.SockErr(c.fd); e != 0 {
+				if e := k.SockErr(c.fd); e != nil {
 					drop(c, fmt.Sprint("connect: ", e))
 					continue
 				}
