@@ -72,7 +72,8 @@ type Faults struct {
 
 	// EarlyWake: a Wait that would wait (nothing ready, timeout not zero)
 	// returns (0, nil) early, as after a Wake from elsewhere; virtual time
-	// moves forward by part of the timeout. Per Wait.
+	// moves forward by part of the time to its deadline, never past the
+	// next scheduled instant. Per Wait.
 	EarlyWake float64
 
 	// FDs, if not empty, limits the faults that act on a descriptor (all

@@ -213,6 +213,22 @@ func TestFaultEarlyWake(t *testing.T) {
 	if got := k.Now().Sub(start); got >= time.Second {
 		t.Fatalf("early wakeup after %v of virtual time; want less than the 1s timeout", got)
 	}
+	// Never past what is scheduled: a connect completing at +1ms still
+	// completes at its instant.
+	c, _ := k.Dial("nowhere:1")
+	mustAdd(t, m, c, mux.Writable)
+	start = k.Now()
+	for range 20 {
+		m.Wait(make([]mux.Event, 1), time.Second)
+		if k.Now().Sub(start) >= time.Millisecond {
+			t.Fatalf("an early wakeup moved the clock %v, to or past the connect due at +1ms", k.Now().Sub(start))
+		}
+	}
+	k.SetFaults(fake.Faults{})
+	m.Wait(make([]mux.Event, 1), time.Second)
+	if err := k.SockErr(c); err != unix.ECONNREFUSED || k.Now().Sub(start) != time.Millisecond {
+		t.Errorf("SockErr of the connect to nowhere = %v at +%v; want it refused at +1ms", err, k.Now().Sub(start))
+	}
 }
 
 func TestFaultScheduled(t *testing.T) {

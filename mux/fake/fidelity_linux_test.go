@@ -201,6 +201,12 @@ var scripts = []script{
 		sockerr a
 		read a
 		write a x`},
+	{"a refused connect, written first", []string{"tcp"}, "refused", `
+		write a x
+		events a
+		write a y
+		read a
+		sockerr a`},
 	{"a connect in progress", []string{"tcp"}, "listener", `
 		events l
 		dial a

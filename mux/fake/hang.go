@@ -38,7 +38,7 @@ type BusyLoopError struct {
 	FD     int           // the descriptor the loop never acted on, or -1
 	Closed bool          // FD was closed while still added
 	Events []mux.Event   // what the last of the Waits reported
-	Calls  []Record      // the calls made between the last two Waits (the last 16)
+	Calls  []Record      // the loop's calls between the last two Waits (the last 16; the peers' are left out)
 	At     time.Duration // virtual time since the kernel's start
 }
 
@@ -102,7 +102,7 @@ type StallError struct {
 }
 
 func (e *StallError) Error() string {
-	return fmt.Sprintf("wait(-1) blocked for %v of real time with nothing ready, nothing scheduled and no call to the kernel from any goroutine (at %v of virtual time, watching %v): nothing will ever end it; give the Wait a timeout, or set Config.Stall",
+	return fmt.Sprintf("wait(-1) blocked for %v (Config.Stall) with nothing ready, nothing scheduled and no call to the kernel from any goroutine (at %v of virtual time, watching %v): nothing will ever end it; give the Wait a timeout",
 		e.Stall, e.At, e.Watching)
 }
 
@@ -141,11 +141,23 @@ func (m *Mux) detectBusyLoop(evs []mux.Event) *BusyLoopError {
 	if idle == nil && m.spins < k.busyMax {
 		return nil
 	}
-	e := &BusyLoopError{Waits: m.spins, FD: -1, Events: slices.Clone(evs), Calls: k.trace.since(m.lastWait, 16), At: k.now}
+	e := &BusyLoopError{Waits: m.spins, FD: -1, Events: slices.Clone(evs), Calls: k.loopCalls(m.lastWait), At: k.now}
 	if idle != nil {
 		e.Waits, e.FD, e.Closed = idle.streak, idle.fd, k.lookup(idle.fd) == nil
 	}
 	return e
+}
+
+// loopCalls returns the last 16 calls made since the record seq, leaving
+// out the peers' (a peer's descriptor is spared from faults). k.mu is held.
+func (k *Kernel) loopCalls(seq uint64) Records {
+	var calls Records
+	for _, r := range k.trace.since(seq, len(k.trace.ring)) {
+		if f := k.lookup(r.FD); r.Op != "peer" && (f == nil || !f.spared) {
+			calls = append(calls, r)
+		}
+	}
+	return calls[max(len(calls)-16, 0):]
 }
 
 // BusyLoop returns the first *BusyLoopError some Multiplexer of k has

@@ -310,15 +310,16 @@ func (m *Mux) wait(events []mux.Event, timeout time.Duration) (int, error) {
 		if timeout == 0 || finite && k.now >= deadline {
 			return 0, nil
 		}
-		if k.fire(faultEarlyWake, nil, m) {
-			if finite {
-				k.setNow(min(k.now+time.Duration(k.int64N(int64(deadline-k.now))), k.horizon))
-			}
-			return 0, nil
-		}
 		next, ok := deadline, finite
 		if len(k.timers) > 0 && (!ok || k.timers[0].at < next) {
 			next, ok = k.timers[0].at, true
+		}
+		if k.fire(faultEarlyWake, nil, m) {
+			// Early, but never past what is scheduled: instants stay exact.
+			if lim := min(next, k.horizon); ok && lim > k.now {
+				k.setNow(k.now + time.Duration(k.int64N(int64(lim-k.now))))
+			}
+			return 0, nil
 		}
 		switch {
 		case ok && next > k.horizon:
