@@ -2,9 +2,8 @@ package fake_test
 
 import (
 	"fmt"
+	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/muxkit/muxkit/mux"
 	"github.com/muxkit/muxkit/mux/fake"
@@ -75,7 +74,7 @@ func ExampleMux_Wait() {
 	fmt.Println(n, "events after", k.Now().Sub(start))
 
 	c, _ := k.Socket()
-	fmt.Println("connect:", k.Connect(c, "nobody:1") == unix.EINPROGRESS)
+	fmt.Println("connect:", k.Connect(c, "nobody:1") == syscall.EINPROGRESS)
 	m.Add(c, mux.Writable)
 	n, _ = m.Wait(events, 10*time.Second)
 	fmt.Println(events[:n], "after", k.Now().Sub(start), "-", k.SockErr(c))

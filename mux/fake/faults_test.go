@@ -3,10 +3,9 @@ package fake_test
 import (
 	"errors"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/muxkit/muxkit/mux"
 	"github.com/muxkit/muxkit/mux/fake"
@@ -20,7 +19,7 @@ func TestFaultSpurious(t *testing.T) {
 	if got := waitFor(t, m, a, 0); got != mux.Readable {
 		t.Fatalf("idle socket with Spurious: 1 reported %v; want Readable anyway", got)
 	}
-	if _, err := k.Read(a, make([]byte, 1)); err != unix.EAGAIN {
+	if _, err := k.Read(a, make([]byte, 1)); err != syscall.EAGAIN {
 		t.Fatalf("Read after spurious readiness = %v; want EAGAIN", err)
 	}
 }
@@ -35,7 +34,7 @@ func TestFaultAgain(t *testing.T) {
 		t.Fatalf("socket with data reported %v; want Readable", got)
 	}
 	k.SetFaults(fake.Faults{Again: 1})
-	if _, err := k.Read(a, make([]byte, 8)); err != unix.EAGAIN {
+	if _, err := k.Read(a, make([]byte, 8)); err != syscall.EAGAIN {
 		t.Fatalf("Read with Again: 1 = %v; want EAGAIN despite readiness", err)
 	}
 	k.SetFaults(fake.Faults{})
@@ -106,7 +105,7 @@ func TestFaultAddError(t *testing.T) {
 	m := mustMux(t, k)
 	a, _ := mustPair(t, k)
 	err := m.Add(a, mux.Readable)
-	if !errors.Is(err, unix.ENOSPC) && !errors.Is(err, unix.ENOMEM) {
+	if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.ENOMEM) {
 		t.Fatalf("Add with AddError: 1 = %v; want ENOSPC or ENOMEM", err)
 	}
 	if err := m.Remove(a); !errors.Is(err, mux.ErrNotAdded) {
@@ -130,7 +129,7 @@ func TestFaultReset(t *testing.T) {
 	k.Write(a, []byte("req"))
 	mustAdd(t, m, b, mux.Readable)
 	k.SetFaults(fake.Faults{Reset: 1})
-	if _, err := k.Write(a, []byte("x")); err != unix.ECONNRESET {
+	if _, err := k.Write(a, []byte("x")); err != syscall.ECONNRESET {
 		t.Fatalf("Write with Reset: 1 = %v; want ECONNRESET", err)
 	}
 	k.SetFaults(fake.Faults{})
@@ -141,7 +140,7 @@ func TestFaultReset(t *testing.T) {
 	if n, err := k.Read(b, buf); string(buf[:n]) != "req" || err != nil {
 		t.Fatalf("peer Read after reset = %q, %v; want the bytes that had arrived, \"req\", first", buf[:n], err)
 	}
-	if _, err := k.Read(b, buf); err != unix.ECONNRESET {
+	if _, err := k.Read(b, buf); err != syscall.ECONNRESET {
 		t.Fatalf("second peer Read after reset = %v; want ECONNRESET", err)
 	}
 	if n, err := k.Read(b, buf); n != 0 || err != nil {
@@ -159,10 +158,10 @@ func TestFaultRefuse(t *testing.T) {
 	if got := waitFor(t, m, c, time.Second); !got.Has(mux.Writable | mux.Error) {
 		t.Fatalf("refused connect reported %v; want Writable|Error", got)
 	}
-	if err := k.SockErr(c); err != unix.ECONNREFUSED {
+	if err := k.SockErr(c); err != syscall.ECONNREFUSED {
 		t.Fatalf("SockErr = %v; want ECONNREFUSED although %d listens", err, l)
 	}
-	if _, err := k.Accept(l); err != unix.EAGAIN {
+	if _, err := k.Accept(l); err != syscall.EAGAIN {
 		t.Fatalf("Accept after a refused connect = %v; want EAGAIN", err)
 	}
 }
@@ -186,13 +185,13 @@ func TestFaultReuse(t *testing.T) {
 	if n, err := k.Read(a, make([]byte, 4)); n != 1 || err != nil {
 		t.Fatalf("Read(%d) = %d, %v; want 1, nil", a, n, err)
 	}
-	if _, err := k.Read(x, make([]byte, 4)); err != unix.ENOTCONN {
+	if _, err := k.Read(x, make([]byte, 4)); err != syscall.ENOTCONN {
 		t.Fatalf("Read(%d) for the second event = %v; want ENOTCONN: the number now names a new socket that nothing connected", x, err)
 	}
 	if got := waitFor(t, m, x, 0); got != mux.Readable|mux.Hangup {
 		t.Fatalf("the reused number reported %v; want Readable|Hangup, as a fresh TCP socket is", got)
 	}
-	if _, err := k.Read(px, make([]byte, 4)); err != unix.ECONNRESET {
+	if _, err := k.Read(px, make([]byte, 4)); err != syscall.ECONNRESET {
 		t.Fatalf("old peer Read = %v; want ECONNRESET: its connection was closed with data unread", err)
 	}
 	if got := descriptors(t, k)[x]; got != "socket" {
@@ -226,7 +225,7 @@ func TestFaultEarlyWake(t *testing.T) {
 	}
 	k.SetFaults(fake.Faults{})
 	m.Wait(make([]mux.Event, 1), time.Second)
-	if err := k.SockErr(c); err != unix.ECONNREFUSED || k.Now().Sub(start) != time.Millisecond {
+	if err := k.SockErr(c); err != syscall.ECONNREFUSED || k.Now().Sub(start) != time.Millisecond {
 		t.Errorf("SockErr of the connect to nowhere = %v at +%v; want it refused at +1ms", err, k.Now().Sub(start))
 	}
 }

@@ -3,10 +3,9 @@ package fake_test
 import (
 	"errors"
 	"fmt"
+	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/muxkit/muxkit/mux"
 	"github.com/muxkit/muxkit/mux/fake"
@@ -74,13 +73,13 @@ func TestLowestFreeDescriptor(t *testing.T) {
 	if err := k.Close(b); err != nil {
 		t.Fatalf("Close(%d) = %v", b, err)
 	}
-	if err := k.Close(b); err != unix.EBADF {
+	if err := k.Close(b); err != syscall.EBADF {
 		t.Fatalf("second Close(%d) = %v; want EBADF", b, err)
 	}
-	if _, err := k.Read(b, make([]byte, 1)); err != unix.EBADF {
+	if _, err := k.Read(b, make([]byte, 1)); err != syscall.EBADF {
 		t.Fatalf("Read of closed fd = %v; want EBADF", err)
 	}
-	if _, err := k.Write(99, []byte("x")); err != unix.EBADF {
+	if _, err := k.Write(99, []byte("x")); err != syscall.EBADF {
 		t.Fatalf("Write of never-opened fd = %v; want EBADF", err)
 	}
 }
@@ -89,7 +88,7 @@ func TestStreamSemantics(t *testing.T) {
 	k := fake.New(fake.Config{Buffer: 10})
 	a, b := mustPair(t, k)
 	buf := make([]byte, 16)
-	if _, err := k.Read(a, buf); err != unix.EAGAIN {
+	if _, err := k.Read(a, buf); err != syscall.EAGAIN {
 		t.Fatalf("Read of empty socket = %v; want EAGAIN", err)
 	}
 	if n, err := k.Write(b, []byte("0123456")); n != 7 || err != nil {
@@ -98,16 +97,16 @@ func TestStreamSemantics(t *testing.T) {
 	if n, err := k.Write(b, []byte("789abc")); n != 3 || err != nil {
 		t.Fatalf("Write(6 bytes) with 3 free = %d, %v; want a short write 3, nil", n, err)
 	}
-	if n, err := k.Write(b, []byte("x")); n != 0 || err != unix.EAGAIN {
+	if n, err := k.Write(b, []byte("x")); n != 0 || err != syscall.EAGAIN {
 		t.Fatalf("Write to a full buffer = %d, %v; want 0, EAGAIN", n, err)
 	}
 	if n, err := k.Read(a, buf[:4]); n != 4 || err != nil || string(buf[:4]) != "0123" {
 		t.Fatalf("Read(4) = %d, %v, %q; want 4, nil, \"0123\"", n, err, buf[:n])
 	}
-	if err := k.Shutdown(b, unix.SHUT_WR); err != nil {
+	if err := k.Shutdown(b, fake.ShutWrite); err != nil {
 		t.Fatalf("Shutdown(SHUT_WR) = %v", err)
 	}
-	if _, err := k.Write(b, []byte("x")); err != unix.EPIPE {
+	if _, err := k.Write(b, []byte("x")); err != syscall.EPIPE {
 		t.Fatalf("Write after own SHUT_WR = %v; want EPIPE", err)
 	}
 	if n, err := k.Read(a, buf); n != 6 || err != nil || string(buf[:6]) != "456789" {
@@ -127,10 +126,10 @@ func TestStreamSemantics(t *testing.T) {
 	}
 	// b closed with "hi" unread: as on Linux's AF_UNIX, a's writes fail
 	// with EPIPE, and its read returns ECONNRESET once.
-	if _, err := k.Write(a, []byte("x")); err != unix.EPIPE {
+	if _, err := k.Write(a, []byte("x")); err != syscall.EPIPE {
 		t.Fatalf("Write after the peer closed with unread data = %v; want EPIPE", err)
 	}
-	if _, err := k.Read(a, buf); err != unix.ECONNRESET {
+	if _, err := k.Read(a, buf); err != syscall.ECONNRESET {
 		t.Fatalf("Read after the peer closed with unread data = %v; want ECONNRESET", err)
 	}
 }
@@ -143,7 +142,7 @@ func TestPeerCloseReadiness(t *testing.T) {
 	if got := waitFor(t, m, a, 0); got != mux.Writable {
 		t.Fatalf("idle socket reported %v; want Writable", got)
 	}
-	k.Shutdown(b, unix.SHUT_WR)
+	k.Shutdown(b, fake.ShutWrite)
 	if got, want := waitFor(t, m, a, 0), mux.Readable|mux.Writable|mux.ReadHangup; got != want {
 		t.Fatalf("after peer SHUT_WR: %v; want %v", got, want)
 	}
@@ -160,7 +159,7 @@ func TestPeerCloseReadiness(t *testing.T) {
 	if got := waitFor(t, m, c, 0); !got.Has(mux.Error | mux.Hangup) {
 		t.Fatalf("peer closed with unread data: %v; want Error|Hangup", got)
 	}
-	if _, err := k.Read(c, make([]byte, 8)); err != unix.ECONNRESET {
+	if _, err := k.Read(c, make([]byte, 8)); err != syscall.ECONNRESET {
 		t.Fatalf("Read after peer closed with unread data = %v; want ECONNRESET", err)
 	}
 }
@@ -168,13 +167,13 @@ func TestPeerCloseReadiness(t *testing.T) {
 func TestPipe(t *testing.T) {
 	k := fake.New(fake.Config{Buffer: 8192})
 	r, w, _ := k.Pipe()
-	if _, err := k.Write(r, []byte("x")); err != unix.EBADF {
+	if _, err := k.Write(r, []byte("x")); err != syscall.EBADF {
 		t.Fatalf("Write to a pipe's read end = %v; want EBADF", err)
 	}
 	if n, err := k.Write(w, make([]byte, 5000)); n != 5000 || err != nil {
 		t.Fatalf("Write(5000) = %d, %v; want 5000, nil", n, err)
 	}
-	if n, err := k.Write(w, make([]byte, 4000)); n != 0 || err != unix.EAGAIN {
+	if n, err := k.Write(w, make([]byte, 4000)); n != 0 || err != syscall.EAGAIN {
 		t.Fatalf("Write(4000) with 3192 free = %d, %v; want EAGAIN (writes up to PIPE_BUF are atomic)", n, err)
 	}
 	if n, err := k.Write(w, make([]byte, 5000)); n != 3192 || err != nil {
@@ -186,7 +185,7 @@ func TestPipe(t *testing.T) {
 	if got := waitFor(t, m, w, 0); got != mux.Writable|mux.Error {
 		t.Fatalf("pipe with no reader: %v; want Writable|Error", got)
 	}
-	if _, err := k.Write(w, []byte("x")); err != unix.EPIPE {
+	if _, err := k.Write(w, []byte("x")); err != syscall.EPIPE {
 		t.Fatalf("Write with no reader = %v; want EPIPE", err)
 	}
 }
@@ -198,18 +197,18 @@ func TestConnect(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Listen = %v", err)
 	}
-	if _, err := k.Listen("db:5432"); err != unix.EADDRINUSE {
+	if _, err := k.Listen("db:5432"); err != syscall.EADDRINUSE {
 		t.Fatalf("second Listen on the same address = %v; want EADDRINUSE", err)
 	}
 	mustAdd(t, m, l, mux.Readable)
 	c, _ := k.Socket()
-	if err := k.Connect(c, "db:5432"); err != unix.EINPROGRESS {
+	if err := k.Connect(c, "db:5432"); err != syscall.EINPROGRESS {
 		t.Fatalf("Connect = %v; want EINPROGRESS", err)
 	}
-	if err := k.Connect(c, "db:5432"); err != unix.EALREADY {
+	if err := k.Connect(c, "db:5432"); err != syscall.EALREADY {
 		t.Fatalf("second Connect = %v; want EALREADY", err)
 	}
-	if _, err := k.Write(c, []byte("x")); err != unix.EAGAIN {
+	if _, err := k.Write(c, []byte("x")); err != syscall.EAGAIN {
 		t.Fatalf("Write while connecting = %v; want EAGAIN", err)
 	}
 	mustAdd(t, m, c, mux.Writable)
@@ -229,7 +228,7 @@ func TestConnect(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Accept = %v", err)
 	}
-	if _, err := k.Accept(l); err != unix.EAGAIN {
+	if _, err := k.Accept(l); err != syscall.EAGAIN {
 		t.Fatalf("second Accept = %v; want EAGAIN", err)
 	}
 	k.Write(c, []byte("ping"))
@@ -246,7 +245,7 @@ func TestConnect(t *testing.T) {
 	if got := waitFor(t, m, d, -1); got != mux.Writable|mux.Hangup|mux.Error {
 		t.Fatalf("refused connect reported %v; want Writable|Hangup|Error (no ReadHangup without Readable interest)", got)
 	}
-	if err := k.SockErr(d); err != unix.ECONNREFUSED {
+	if err := k.SockErr(d); err != syscall.ECONNREFUSED {
 		t.Fatalf("SockErr after refused connect = %v; want ECONNREFUSED", err)
 	}
 	if err := k.SockErr(d); err != nil {
@@ -347,7 +346,7 @@ func TestSetReady(t *testing.T) {
 	if got := waitFor(t, m, a, 0); got != mux.Readable|mux.Hangup {
 		t.Fatalf("after SetReady(Readable|Hangup): %v; want Readable|Hangup", got)
 	}
-	if _, err := k.Read(a, make([]byte, 1)); err != unix.EAGAIN {
+	if _, err := k.Read(a, make([]byte, 1)); err != syscall.EAGAIN {
 		t.Fatalf("Read after forced readiness = %v; want EAGAIN (nothing is really there)", err)
 	}
 	k.SetReady(a, 0)

@@ -133,14 +133,14 @@ func naive(m mux.Multiplexer, sys loop.Sys, addr string, reqs []string, bugs bug
 			if t == nil {
 				continue
 			}
-			readable := ev.Events&mux.Readable != 0
+			readable := ev.Events.Any(mux.Readable)
 			if has(maskOr) {
 				readable = ev.Events|mux.Readable != 0 // always true: the bug
 			}
 			switch {
 			case readable:
 				recv(t)
-			case ev.Events&mux.Writable != 0:
+			case ev.Events.Any(mux.Writable):
 				send(t)
 			}
 			if has(breakAfterOne) {

@@ -5,10 +5,9 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/muxkit/muxkit/mux"
 	"github.com/muxkit/muxkit/mux/fake"
@@ -267,7 +266,7 @@ func TestFaultsScoped(t *testing.T) {
 		_, err := k.Write(a, []byte("y"))
 		errs = append(errs, err)
 	}
-	if want := []error{nil, nil, unix.EAGAIN, nil, nil}; !slices.Equal(errs, want) {
+	if want := []error{nil, nil, syscall.EAGAIN, nil, nil}; !slices.Equal(errs, want) {
 		t.Errorf("5 writes with Again: 1, Nth: 3 = %v; want EAGAIN at the third only", errs)
 	}
 	if got := k.Fired()["again"]; got != 1 {
