@@ -538,11 +538,6 @@ func wouldBlock(op statemachine.Op) statemachine.Input {
 	return statemachine.Read(nil, syscall.EAGAIN)
 }
 
-// inProgress reports whether err from connect means "started".
-func inProgress(err error) bool {
-	return errors.Is(err, syscall.EINPROGRESS) || errors.Is(err, syscall.EINTR)
-}
-
 // setDeadline puts the task on fd in the heap at its Deadline, or takes it
 // out.
 func (l *Loop) setDeadline(fd int) {
