@@ -129,6 +129,14 @@ func (f faultKind) String() string {
 	return "fault?"
 }
 
+// odds returns the probability of each fault, by kind.
+func (f *Faults) odds() (p [numFaults]float64) {
+	for kind := range p {
+		p[kind] = f.chance(faultKind(kind))
+	}
+	return p
+}
+
 // chance returns the probability of the fault kind.
 func (f *Faults) chance(kind faultKind) float64 {
 	switch kind {
@@ -164,6 +172,7 @@ func (k *Kernel) SetFaults(f Faults) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.faults = f
+	k.odds = f.odds()
 	k.chances = [numFaults]int{}
 	k.record(opSetFaults, -1, 0, 0, nil)
 }
@@ -194,8 +203,12 @@ func (k *Kernel) Fired() map[string]int {
 // descriptor f (nil for the faults of a Wait) of the Wait of m (nil for
 // calls other than Wait), and records it if it does. k.mu is held.
 func (k *Kernel) fire(kind faultKind, f *file, m *Mux) bool {
-	p := k.faults.chance(kind)
-	if p <= 0 || !k.inScope(f, m) {
+	return k.odds[kind] > 0 && k.roll(kind, f, m) // inlined: most faults are off
+}
+
+func (k *Kernel) roll(kind faultKind, f *file, m *Mux) bool {
+	p := k.odds[kind]
+	if !k.inScope(f, m) {
 		return false
 	}
 	if n := k.faults.Nth; n > 0 {

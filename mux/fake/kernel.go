@@ -161,9 +161,10 @@ type Kernel struct {
 	// The fields below are guarded by mu.
 	rng       *rand.Rand
 	faults    Faults
-	chances   [numFaults]int // opportunities of each fault since SetFaults, for Faults.Nth
-	files     []*file        // indexed by descriptor; nil when free
-	lastCall  []uint64       // indexed by descriptor: Seq of the last call made on it
+	odds      [numFaults]float64 // the probability of each fault, from faults
+	chances   [numFaults]int     // opportunities of each fault since SetFaults, for Faults.Nth
+	files     []*file            // indexed by descriptor; nil when free
+	lastCall  []uint64           // indexed by descriptor: Seq of the last call made on it
 	nopen     int
 	listeners map[string]*file
 	port      int           // the last ephemeral port given out
@@ -194,6 +195,7 @@ func New(cfg Config) *Kernel {
 		settle:    cfg.Settle,
 		rng:       rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		faults:    cfg.Faults,
+		odds:      cfg.Faults.odds(),
 		listeners: map[string]*file{},
 		port:      firstPort - 1,
 	}
@@ -943,6 +945,22 @@ func (k *Kernel) CloseOnExec(fd int) (bool, error) { return false, errNoCloexec 
 // Hangup and Error come with Readable and Writable (a read or write would
 // not block), ReadHangup with Readable. k.mu is held.
 func (k *Kernel) readiness(f *file) mux.Events {
+	if f.kind == kindStream && f.state == sockConnected && f.err == 0 && f.forced == 0 &&
+		!f.rdShut && !f.wrShut && !f.rx.fin && !f.tx.gone {
+		// An open connection, the common case by far: nothing to
+		// normalise, and Wait asks this of every added descriptor.
+		var ev mux.Events
+		if f.rx.arrived > 0 {
+			ev = mux.Readable
+			if f.rx.urgent() {
+				ev |= mux.Priority
+			}
+		}
+		if f.tx.space() > 0 {
+			ev |= mux.Writable
+		}
+		return ev
+	}
 	var ev mux.Events
 	switch f.kind {
 	case kindFile:

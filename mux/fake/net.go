@@ -226,7 +226,8 @@ func (k *Kernel) deliver(b *buffer) {
 	}
 }
 
-// arrive is a reaching b's reader. k.mu is held.
+// arrive is a reaching b's reader. k.mu is held; the caller counts the
+// change (a call that sent it, or the timer that delivered it).
 func (k *Kernel) arrive(b *buffer, a arrival) {
 	d := b.dst
 	if a.n > 0 {
@@ -247,5 +248,4 @@ func (k *Kernel) arrive(b *buffer, a arrival) {
 	if a.rst {
 		k.gotReset(d)
 	}
-	k.changed()
 }
