@@ -50,7 +50,7 @@ type Conn struct {
 // Accept, Dial or Pair). The Conn owns fd: its Close closes it.
 func (k *Kernel) Conn(fd int) (*Conn, error) {
 	var c *Conn
-	err := k.call(opConn, fd, 0, func(f *file) error {
+	err := k.call(opNet, fd, 0, func(f *file) error {
 		if f.kind != kindStream {
 			return syscall.ENOTSOCK
 		}
@@ -255,7 +255,7 @@ type Listener struct {
 //	go http.Serve(ln, handler)
 func (k *Kernel) Listener(fd int) (*Listener, error) {
 	var l *Listener
-	err := k.call(opConn, fd, 0, func(f *file) error {
+	err := k.call(opNet, fd, 0, func(f *file) error {
 		if f.kind != kindListener {
 			return syscall.EINVAL
 		}

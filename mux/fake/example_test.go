@@ -83,3 +83,41 @@ func ExampleMux_Wait() {
 	// connect: true
 	// [fd 4: Writable|Hangup|Error] after 10.25s - connection refused
 }
+
+// A peer that reacts: a server run by the kernel answers a request with
+// its header at once and its body 5ms later, at virtual instants, with
+// no goroutine and no script of the exchange.
+func ExampleKernel_Serve() {
+	k := fake.New(fake.Config{})
+	k.Serve("web:80", func(fd int) fake.Handler {
+		return func(fd int, ev mux.Events) {
+			if n, _ := k.Read(fd, make([]byte, 64)); n > 0 {
+				k.Write(fd, []byte("header;"))
+				k.SetDelay(fd, 5*time.Millisecond, 0)
+				k.Write(fd, []byte("body"))
+				k.Close(fd)
+			}
+		}
+	})
+	m, _ := k.NewMux()
+	defer m.Close()
+	c, _ := k.Dial("web:80")
+	m.Add(c, mux.Writable)
+	events := make([]mux.Event, 4)
+	m.Wait(events, time.Second) // connected
+	k.Write(c, []byte("GET"))
+	m.Modify(c, mux.Readable)
+	buf := make([]byte, 64)
+	for {
+		n, _ := m.Wait(events, time.Second)
+		r, _ := k.Read(c, buf)
+		fmt.Printf("%v: %v %q\n", k.Elapsed(), events[:n], buf[:r])
+		if r == 0 {
+			break
+		}
+	}
+	// Output:
+	// 1ms: [fd 5: Readable] "header;"
+	// 6ms: [fd 5: Readable|ReadHangup] "body"
+	// 6ms: [fd 5: Readable|ReadHangup] ""
+}

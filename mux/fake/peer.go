@@ -18,7 +18,8 @@ import (
 // reacts with the kernel's calls (Read, Write, SetDelay, Close, …) and
 // returns; it must not block, Wait or Advance. It is not called again
 // until something changes that it did not do itself, nor after its
-// descriptor is closed.
+// descriptor is closed. (Two handlers that keep answering each other at
+// one instant never let the clock move on.)
 //
 // Handlers run one at a time, in ascending order of descriptor, so a run
 // with handlers is as deterministic as one without. Faults never fire on
@@ -40,8 +41,9 @@ func (k *Kernel) Handle(fd int, h Handler) error {
 
 // Serve listens on addr and runs a peer for each connection made there:
 // the kernel accepts it as soon as it is made, calls newPeer with the new
-// descriptor, and runs the Handler it returns (see Handler). It returns
-// the listener's descriptor; close it to stop serving.
+// descriptor, and runs the Handler it returns (see Handler; nil leaves the
+// connection open with no peer). It returns the listener's descriptor;
+// close it to stop serving.
 //
 //	k.Serve("db:5432", func(fd int) fake.Handler {
 //		var req []byte

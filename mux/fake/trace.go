@@ -50,7 +50,7 @@ const (
 	opHandle
 	opServe
 	opPeer
-	opConn
+	opNet
 )
 
 var opNames = [...]string{
@@ -87,7 +87,7 @@ var opNames = [...]string{
 	opHandle:    "handle",
 	opServe:     "serve",
 	opPeer:      "peer",
-	opConn:      "conn",
+	opNet:       "net",
 }
 
 func (o op) String() string {
