@@ -11,6 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxkit/muxkit/loop"
 	"github.com/muxkit/muxkit/mux"
 	"github.com/muxkit/muxkit/mux/epoll"
 	"github.com/muxkit/muxkit/mux/fake"
@@ -27,20 +28,21 @@ import (
 // scripts: "a" and "b" are the two ends of a connection (a the client's
 // on TCP), "l" a TCP listener, "r" and "w" a pipe's ends.
 type world interface {
-	// setup makes the descriptors of a script's setup, added to the
-	// world's Multiplexer for Readable|Writable (a listener for
-	// Readable).
-	setup(t *testing.T, kind, setup string) map[string]int
+	pair() (a, b int)   // an AF_UNIX socketpair
+	pipe() (r, w int)   // a pipe
+	socket() int        // a fresh TCP socket
+	listen() int        // a TCP listener
+	refused() int       // a TCP socket whose connect will be refused
+	dial() (int, error) // connect to the listener
+	accept(fd int) (int, error)
 	read(fd int) ([]byte, error)
 	write(fd int, p []byte) (int, error)
 	shutdown(fd, how int) error
 	close(fd int) error
 	abort(fd int) error // close with a reset (SO_LINGER 0)
 	sockErr(fd int) error
-	accept(fd int) (int, error)
-	dial() (int, error) // connect to the setup's listener
+	watch(fd int, ev mux.Events) // add fd to the world's Multiplexer
 	events(fd int) mux.Events
-	watch(fd int, ev mux.Events)
 	settle() // let what is on its way arrive
 	done()
 }
@@ -284,7 +286,7 @@ var hows = map[string]int{"SHUT_RD": fake.ShutRead, "SHUT_WR": fake.ShutWrite, "
 // run runs s on w and returns what each step observed.
 func run(t *testing.T, w world, kind string, s script) []string {
 	defer w.done()
-	fds := w.setup(t, kind, s.setup)
+	fds := setUp(w, kind, s.setup)
 	var obs []string
 	for _, line := range stepsOf(s.steps) {
 		f := strings.Fields(line)
@@ -331,6 +333,44 @@ func run(t *testing.T, w world, kind string, s script) []string {
 	return obs
 }
 
+// setUp makes the descriptors of a script's setup on w, added to its
+// Multiplexer for Readable|Writable (a listener for Readable, a pipe's
+// ends for what they can be).
+func setUp(w world, kind, setup string) map[string]int {
+	fds := map[string]int{}
+	switch {
+	case kind == "unix":
+		fds["a"], fds["b"] = w.pair()
+	case kind == "pipe":
+		fds["r"], fds["w"] = w.pipe()
+		w.watch(fds["r"], mux.Readable)
+		w.watch(fds["w"], mux.Writable)
+		return fds
+	case setup == "fresh":
+		fds["a"] = w.socket()
+	case setup == "refused":
+		fds["a"] = w.refused()
+		w.settle()
+	default:
+		fds["l"] = w.listen()
+		w.watch(fds["l"], mux.Readable)
+		if setup == "listener" {
+			return fds
+		}
+		fds["a"], _ = w.dial()
+		w.settle()
+		if setup == "conn" {
+			fds["b"], _ = w.accept(fds["l"])
+		}
+	}
+	for _, n := range []string{"a", "b"} {
+		if fd, ok := fds[n]; ok {
+			w.watch(fd, mux.Readable|mux.Writable)
+		}
+	}
+	return fds
+}
+
 // linux is the real kernel, watched by the epoll backend.
 type linux struct {
 	t    *testing.T
@@ -357,8 +397,7 @@ func (w *linux) socket() int {
 	return fd
 }
 
-// listener returns a listening socket on an ephemeral loopback port.
-func (w *linux) listener() int {
+func (w *linux) listen() int {
 	l := w.socket()
 	if err := unix.Bind(l, &unix.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}); err != nil {
 		w.t.Fatalf("bind: %v", err)
@@ -374,56 +413,29 @@ func (w *linux) listener() int {
 	return l
 }
 
-func (w *linux) setup(t *testing.T, kind, setup string) map[string]int {
-	fds := map[string]int{}
-	switch {
-	case kind == "unix":
-		p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
-		if err != nil {
-			t.Fatalf("socketpair: %v", err)
-		}
-		w.open[p[0]], w.open[p[1]] = true, true
-		fds["a"], fds["b"] = p[0], p[1]
-	case kind == "pipe":
-		var p [2]int
-		if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
-			t.Fatalf("pipe2: %v", err)
-		}
-		w.open[p[0]], w.open[p[1]] = true, true
-		fds["r"], fds["w"] = p[0], p[1]
-		w.watch(p[0], mux.Readable)
-		w.watch(p[1], mux.Writable)
-		return fds
-	case setup == "fresh":
-		fds["a"] = w.socket()
-	case setup == "refused":
-		l := w.listener()
-		w.close(l) // nothing listens on its port now
-		a, _ := w.dial()
-		fds["a"] = a
-		w.settle()
-	default:
-		fds["l"] = w.listener()
-		w.watch(fds["l"], mux.Readable)
-		if setup == "listener" {
-			return fds
-		}
-		fds["a"], _ = w.dial()
-		w.settle()
-		if setup == "conn" {
-			b, err := w.accept(fds["l"])
-			if err != nil {
-				t.Fatalf("accept: %v", err)
-			}
-			fds["b"] = b
-		}
+// refused dials the port of a listener it has just closed.
+func (w *linux) refused() int {
+	w.close(w.listen())
+	fd, _ := w.dial()
+	return fd
+}
+
+func (w *linux) pair() (int, int) {
+	p, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_NONBLOCK|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		w.t.Fatalf("socketpair: %v", err)
 	}
-	for _, n := range []string{"a", "b"} {
-		if fd, ok := fds[n]; ok {
-			w.watch(fd, mux.Readable|mux.Writable)
-		}
+	w.open[p[0]], w.open[p[1]] = true, true
+	return p[0], p[1]
+}
+
+func (w *linux) pipe() (int, int) {
+	var p [2]int
+	if err := unix.Pipe2(p[:], unix.O_NONBLOCK|unix.O_CLOEXEC); err != nil {
+		w.t.Fatalf("pipe2: %v", err)
 	}
-	return fds
+	w.open[p[0]], w.open[p[1]] = true, true
+	return p[0], p[1]
 }
 
 func (w *linux) watch(fd int, ev mux.Events) {
@@ -443,14 +455,12 @@ func (w *linux) dial() (int, error) {
 
 func (w *linux) read(fd int) ([]byte, error) {
 	p := make([]byte, 64)
-	n, err := unix.Read(fd, p)
-	return p[:max(n, 0)], err
+	n, err := loop.OS().Read(fd, p)
+	return p[:n], err
 }
 
-func (w *linux) write(fd int, p []byte) (int, error) {
-	n, err := unix.Write(fd, p)
-	return max(n, 0), err
-}
+func (w *linux) write(fd int, p []byte) (int, error) { return loop.OS().Write(fd, p) }
+func (w *linux) sockErr(fd int) error                { return loop.OS().SockErr(fd) }
 
 func (w *linux) shutdown(fd, how int) error { return unix.Shutdown(fd, how) }
 
@@ -465,17 +475,6 @@ func (w *linux) abort(fd int) error {
 		return err
 	}
 	return w.close(fd)
-}
-
-func (w *linux) sockErr(fd int) error {
-	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
-	if err != nil {
-		return err
-	}
-	if errno != 0 {
-		return unix.Errno(errno)
-	}
-	return nil
 }
 
 func (w *linux) accept(fd int) (int, error) {
@@ -534,40 +533,29 @@ func newFake() *simulated {
 	return &simulated{k: k, m: m, addr: "server:80", buf: make([]mux.Event, 16)}
 }
 
-func (w *simulated) setup(t *testing.T, kind, setup string) map[string]int {
-	k := w.k
-	fds := map[string]int{}
-	switch {
-	case kind == "unix":
-		fds["a"], fds["b"], _ = k.Pair()
-	case kind == "pipe":
-		fds["r"], fds["w"], _ = k.Pipe()
-		w.watch(fds["r"], mux.Readable)
-		w.watch(fds["w"], mux.Writable)
-		return fds
-	case setup == "fresh":
-		fds["a"], _ = k.Socket()
-	case setup == "refused":
-		fds["a"], _ = k.Dial("nobody:80")
-		w.settle()
-	default:
-		fds["l"], _ = k.Listen(w.addr)
-		w.watch(fds["l"], mux.Readable)
-		if setup == "listener" {
-			return fds
-		}
-		fds["a"], _ = w.dial()
-		w.settle()
-		if setup == "conn" {
-			fds["b"], _ = k.Accept(fds["l"])
-		}
-	}
-	for _, n := range []string{"a", "b"} {
-		if fd, ok := fds[n]; ok {
-			w.watch(fd, mux.Readable|mux.Writable)
-		}
-	}
-	return fds
+func (w *simulated) pair() (int, int) {
+	a, b, _ := w.k.Pair()
+	return a, b
+}
+
+func (w *simulated) pipe() (int, int) {
+	r, wr, _ := w.k.Pipe()
+	return r, wr
+}
+
+func (w *simulated) socket() int {
+	fd, _ := w.k.Socket()
+	return fd
+}
+
+func (w *simulated) listen() int {
+	fd, _ := w.k.Listen(w.addr)
+	return fd
+}
+
+func (w *simulated) refused() int {
+	fd, _ := w.k.Dial("nobody:80")
+	return fd
 }
 
 func (w *simulated) watch(fd int, ev mux.Events) { w.m.Add(fd, ev) }
