@@ -308,15 +308,18 @@ type file struct {
 // buffer is one direction of a connection or pipe. All fields are guarded
 // by Kernel.mu.
 type buffer struct {
-	data     []byte // written and not yet read: data[off:]
-	off      int
-	arrived  int // bytes at the start of data[off:] that have arrived: only they can be read
-	cap      int
+	// What readiness reads, first, in one cache line: Wait asks it of
+	// every added descriptor.
+	data    []byte // written and not yet read: data[off:]
+	off     int
+	arrived int // bytes at the start of data[off:] that have arrived: only they can be read
+	cap     int
+	fin     bool // the writer's end of stream has arrived: end of file once drained
+	gone    bool // the reader shut down or closed: AF_UNIX and pipe writes fail with EPIPE
+
 	read     int64 // bytes read so far
 	written  int64 // bytes written so far
 	urgentAt int64 // stream offset of the last urgent byte, or -1
-	fin      bool  // the writer's end of stream has arrived: end of file once drained
-	gone     bool  // the reader shut down or closed: AF_UNIX and pipe writes fail with EPIPE
 	dst      *file // the reading end
 
 	// TCP delivery: what is on the way, in order, and how long it takes.
