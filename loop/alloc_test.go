@@ -20,7 +20,7 @@ func TestNoAllocationPerEvent(t *testing.T) {
 		t.Fatalf("NewMux() = %v", err)
 	}
 	defer m.Close()
-	l, err := New(Config{Mux: m, Sys: Fake(k)})
+	l, err := New(Config{Mux: m, Sys: k})
 	if err != nil {
 		t.Fatalf("New = %v", err)
 	}

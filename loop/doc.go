@@ -2,7 +2,7 @@
 // package statemachine (or any Task) over any mux.Multiplexer, one
 // goroutine, level-triggered, doing their I/O through a narrow seam (Sys)
 // that the operating system (OS) and the simulated kernel of package
-// mux/fake (Fake) both implement — so the same loop serves real sockets in
+// mux/fake (a *fake.Kernel) both implement — so the same loop serves real sockets in
 // production and runs deterministically, in virtual time, in a test.
 //
 // It is the worked example of how to write a loop with muxkit (see
@@ -68,7 +68,7 @@
 //
 // # Testing
 //
-// Run the loop on the fake (Fake over a fake.Kernel, with the kernel's
+// Run the loop on the fake (a fake.Kernel as Sys, with the kernel's
 // Multiplexer) to test code built on it deterministically, with the
 // fake's faults switched on; see docs/guide-testing-with-fake.md. The
 // package's own tests run the same exchanges on epoll, poll, select and

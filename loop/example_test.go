@@ -17,10 +17,10 @@ func Example() {
 	k := fake.New(fake.Config{Seed: 7, Faults: fake.Faults{ShortWrite: 0.5}})
 	m, _ := k.NewMux()
 	defer m.Close()
-	l, _ := loop.New(loop.Config{Mux: m, Sys: loop.Fake(k)})
+	l, _ := loop.New(loop.Config{Mux: m, Sys: k})
 	start := l.Now()
 
-	lfd, _ := loop.Fake(k).Listen("echo:7")
+	lfd, _ := k.Listen("echo:7")
 	l.Serve(lfd, func(now time.Time) loop.Task {
 		s := statemachine.NewServerConn(statemachine.ServerConfig{}, now) // echoes lines
 		return &s
@@ -44,7 +44,8 @@ func Example() {
 		})
 	}
 	err := l.Run()
-	fmt.Println("Run:", err, "open descriptors:", len(k.Descriptors()))
+	open, _ := k.Descriptors()
+	fmt.Println("Run:", err, "open descriptors:", len(open))
 	// Output:
 	// 1ms: "hello\n" -> "hello\n", err <nil>
 	// 1ms: "event loops\n" -> "event loops\n", err <nil>

@@ -81,8 +81,8 @@ type Config struct {
 	Mux mux.Multiplexer
 
 	// Sys does the loop's I/O on the descriptors Mux watches. Required:
-	// OS() for a backend of the operating system, Fake(k) for a Mux from
-	// k.NewMux.
+	// OS() for a backend of the operating system, the *fake.Kernel k for
+	// a Mux from k.NewMux.
 	Sys Sys
 
 	// MaxTasks caps the tasks running at once, accepted connections

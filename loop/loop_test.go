@@ -22,7 +22,7 @@ func newFake(t *testing.T, cfg fake.Config, lc loop.Config) (*fake.Kernel, *loop
 		t.Fatalf("NewMux() = %v", err)
 	}
 	t.Cleanup(func() { m.Close() })
-	lc.Mux, lc.Sys = m, loop.Fake(k)
+	lc.Mux, lc.Sys = m, k
 	l, err := loop.New(lc)
 	if err != nil {
 		t.Fatalf("loop.New = %v", err)
@@ -31,7 +31,7 @@ func newFake(t *testing.T, cfg fake.Config, lc loop.Config) (*fake.Kernel, *loop
 }
 
 func TestNewNeedsMuxAndSys(t *testing.T) {
-	if _, err := loop.New(loop.Config{Sys: loop.Fake(fake.New(fake.Config{}))}); err == nil {
+	if _, err := loop.New(loop.Config{Sys: fake.New(fake.Config{})}); err == nil {
 		t.Error("New without Mux = nil error; want an error")
 	}
 	k := fake.New(fake.Config{})

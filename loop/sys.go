@@ -9,7 +9,8 @@ import (
 // Sys is the seam between the loop and the descriptors it drives: the few
 // system calls the loop makes, on non-blocking descriptors, with the
 // errors the system returns (unix.Errno values such as unix.EAGAIN).
-// OS implements it with real system calls, Fake with a fake.Kernel's.
+// OS implements it with real system calls; a *fake.Kernel implements it
+// with its virtual ones.
 //
 // Every method must be safe to call from the loop's goroutine while other
 // goroutines call Dial or Listen.
@@ -43,7 +44,7 @@ type Sys interface {
 	Listen(addr string) (int, error)
 
 	// Now reads the clock that deadlines are measured on: the real clock
-	// for OS, the virtual clock for Fake.
+	// for OS, the virtual clock for a fake.Kernel.
 	Now() time.Time
 }
 

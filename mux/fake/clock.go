@@ -4,7 +4,12 @@ import (
 	"math"
 	"sort"
 	"time"
+
+	"github.com/muxkit/muxkit/mux/timeout"
 )
+
+// noHorizon is the horizon of a kernel that has none.
+const noHorizon = time.Duration(math.MaxInt64)
 
 // timer is something scheduled at a virtual instant.
 type timer struct {
@@ -56,6 +61,18 @@ func (k *Kernel) setNow(t time.Duration) {
 	}
 }
 
+// satAdd returns now+d, or the largest instant if that overflows.
+func satAdd(now, d time.Duration) time.Duration {
+	if d > math.MaxInt64-now {
+		return math.MaxInt64
+	}
+	return now + d
+}
+
+// maxTimeout is the longest timeout the OS backends honour; the fake
+// takes longer ones as none.
+const maxTimeout = timeout.Max
+
 // Now returns the virtual time. It starts at Config.Start (or Epoch) and
 // moves only when a Wait with nothing ready jumps forward, or by Advance.
 func (k *Kernel) Now() time.Time {
@@ -72,20 +89,23 @@ func (k *Kernel) Elapsed() time.Duration {
 }
 
 // Advance moves the virtual clock forward by d, running what was
-// scheduled in between in order, each at its instant. It wakes blocked
-// Waits if anything became ready.
+// scheduled in between in order, each at its instant, and the peers as
+// they react. It wakes blocked Waits if anything became ready. The
+// horizon does not bind it.
 func (k *Kernel) Advance(d time.Duration) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.enter()
 	k.record(opAdvance, -1, int64(d), 0, nil)
-	target, ok := clampAdd(k.now, max(d, 0))
-	if !ok {
-		target = math.MaxInt64
-	}
-	for len(k.timers) > 0 && k.timers[0].at <= target {
+	target := satAdd(k.now, max(d, 0))
+	for {
+		if k.runPeers() || k.fireDue() {
+			continue
+		}
+		if len(k.timers) == 0 || k.timers[0].at > target {
+			break
+		}
 		k.setNow(k.timers[0].at)
-		k.fireDue()
 	}
 	k.setNow(target)
 }
@@ -102,11 +122,7 @@ func (k *Kernel) At(t time.Time, f func()) {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	at := max(t.Sub(k.epoch), 0)
-	if at < k.now {
-		at = k.now
-	}
-	k.schedule(at, nil, f)
+	k.schedule(max(t.Sub(k.epoch), k.now), nil, f)
 	k.changed()
 }
 
@@ -117,10 +133,6 @@ func (k *Kernel) After(d time.Duration, f func()) {
 	}
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	at, ok := clampAdd(k.now, max(d, 0))
-	if !ok {
-		at = math.MaxInt64
-	}
-	k.schedule(at, nil, f)
+	k.schedule(satAdd(k.now, max(d, 0)), nil, f)
 	k.changed()
 }

@@ -2,9 +2,8 @@ package fake_test
 
 import (
 	"fmt"
+	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/muxkit/muxkit/mux"
 	"github.com/muxkit/muxkit/mux/fake"
@@ -58,8 +57,8 @@ func ExampleFaults() {
 		fmt.Printf("writes %v, peer read %d bytes, trace hash %#x\n", sizes, got, k.TraceHash())
 	}
 	// Output:
-	// writes [622 207 146 3 15 2 3 1 1], peer read 1000 bytes, trace hash 0xc7a7579130a681ad
-	// writes [622 207 146 3 15 2 3 1 1], peer read 1000 bytes, trace hash 0xc7a7579130a681ad
+	// writes [622 207 146 3 15 2 3 1 1], peer read 1000 bytes, trace hash 0xced79dce597125b8
+	// writes [622 207 146 3 15 2 3 1 1], peer read 1000 bytes, trace hash 0xced79dce597125b8
 }
 
 // A timeout in virtual time: Wait jumps the clock instead of sleeping, and
@@ -75,13 +74,50 @@ func ExampleMux_Wait() {
 	fmt.Println(n, "events after", k.Now().Sub(start))
 
 	c, _ := k.Socket()
-	fmt.Println("connect:", k.Connect(c, "nobody:1") == unix.EINPROGRESS)
+	fmt.Println("connect:", k.Connect(c, "nobody:1") == syscall.EINPROGRESS)
 	m.Add(c, mux.Writable)
 	n, _ = m.Wait(events, 10*time.Second)
-	errno, _ := k.SockErr(c)
-	fmt.Println(events[:n], "after", k.Now().Sub(start), "-", errno)
+	fmt.Println(events[:n], "after", k.Now().Sub(start), "-", k.SockErr(c))
 	// Output:
 	// 0 events after 10s
 	// connect: true
 	// [fd 4: Writable|Hangup|Error] after 10.25s - connection refused
+}
+
+// A peer that reacts: a server run by the kernel answers a request with
+// its header at once and its body 5ms later, at virtual instants, with
+// no goroutine and no script of the exchange.
+func ExampleKernel_Serve() {
+	k := fake.New(fake.Config{})
+	k.Serve("web:80", func(fd int) fake.Handler {
+		return func(fd int, ev mux.Events) {
+			if n, _ := k.Read(fd, make([]byte, 64)); n > 0 {
+				k.Write(fd, []byte("header;"))
+				k.SetDelay(fd, 5*time.Millisecond, 0)
+				k.Write(fd, []byte("body"))
+				k.Close(fd)
+			}
+		}
+	})
+	m, _ := k.NewMux()
+	defer m.Close()
+	c, _ := k.Dial("web:80")
+	m.Add(c, mux.Writable)
+	events := make([]mux.Event, 4)
+	m.Wait(events, time.Second) // connected
+	k.Write(c, []byte("GET"))
+	m.Modify(c, mux.Readable)
+	buf := make([]byte, 64)
+	for {
+		n, _ := m.Wait(events, time.Second)
+		r, _ := k.Read(c, buf)
+		fmt.Printf("%v: %v %q\n", k.Elapsed(), events[:n], buf[:r])
+		if r == 0 {
+			break
+		}
+	}
+	// Output:
+	// 1ms: [fd 5: Readable] "header;"
+	// 6ms: [fd 5: Readable|ReadHangup] "body"
+	// 6ms: [fd 5: Readable|ReadHangup] ""
 }

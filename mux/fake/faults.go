@@ -1,15 +1,24 @@
 package fake
 
 import (
-	"golang.org/x/sys/unix"
+	"slices"
+	"syscall"
 )
 
 // Faults are the faults a Kernel injects, each the probability, from 0
 // (never, the default) to 1 (at every opportunity), that it fires at one
-// opportunity. Every roll of the dice comes from the kernel's seeded
-// source, so a seed reproduces which faults fire and where.
+// opportunity, and where and when they may fire. Every roll of the dice
+// comes from the kernel's seeded source, so a seed reproduces which faults
+// fire and where.
 //
-// To fire faults on a schedule instead, change them at virtual instants:
+// Faults never fire on the descriptors of peers (those given to Handle,
+// Serve, Conn and Listener): the test's own end of a connection is spared.
+// FDs and Mux narrow them further, and Nth makes them fire once, at a
+// chosen opportunity, instead of by chance:
+//
+//	k.SetFaults(fake.Faults{ShortWrite: 1, Nth: 1, Mux: m}) // the loop's first write is short
+//
+// To fire faults at a virtual instant, change them then:
 //
 //	k.After(time.Second, func() { k.SetFaults(fake.Faults{Reset: 1}) })
 //
@@ -42,9 +51,10 @@ type Faults struct {
 	// seed), leaving the registration as it was. Per call.
 	AddError float64
 
-	// Reset: the connection of a Read or Write is reset, as by a TCP RST;
-	// the call returns ECONNRESET and the peer gets ECONNRESET. Per call
-	// on a connected socket.
+	// Reset: the connection is reset just before a Read or Write on it,
+	// as by a TCP RST reaching both ends (see Kernel.Reset): a TCP Write
+	// returns ECONNRESET, a Read first returns the bytes that had arrived.
+	// Per call on a connected socket.
 	Reset float64
 
 	// Refuse: a connect to an address that has a listener is refused
@@ -52,16 +62,32 @@ type Faults struct {
 	Refuse float64
 
 	// Reuse: in a batch of two or more events, the descriptor of a later
-	// event is closed and its number reused by a new, idle socket before
-	// the caller's next call into the kernel — the event then speaks of a
-	// descriptor that is no longer the one the caller registered. The
-	// old connection's peer sees it closed. Per Wait.
+	// event is closed and its number reused by a new socket that nothing
+	// has connected (reads fail with ENOTCONN, writes with EPIPE, and it
+	// is reported Readable|Writable|Hangup, like any fresh TCP socket)
+	// before the caller's next call into the kernel — the event then
+	// speaks of a descriptor that is no longer the one the caller
+	// registered. The old connection's peer sees it closed. Per Wait.
 	Reuse float64
 
 	// EarlyWake: a Wait that would wait (nothing ready, timeout not zero)
 	// returns (0, nil) early, as after a Wake from elsewhere; virtual time
-	// moves forward by part of the timeout. Per Wait.
+	// moves forward by part of the time to its deadline, never past the
+	// next scheduled instant. Per Wait.
 	EarlyWake float64
+
+	// FDs, if not empty, limits the faults that act on a descriptor (all
+	// but Truncate and EarlyWake) to these descriptors.
+	FDs []int
+
+	// Mux, if not nil, limits the faults to the Waits of this Multiplexer
+	// and to descriptors added to it.
+	Mux *Mux
+
+	// Nth, if positive, makes each fault that is switched on (probability
+	// above zero) fire once, at its Nth opportunity within the limits
+	// above since the faults were set, instead of by chance.
+	Nth int
 }
 
 // faultKind names a fault in the trace.
@@ -79,6 +105,7 @@ const (
 	faultRefuse
 	faultReuse
 	faultEarlyWake
+	numFaults
 )
 
 var faultNames = [...]string{
@@ -102,11 +129,51 @@ func (f faultKind) String() string {
 	return "fault?"
 }
 
-// SetFaults replaces the faults the kernel injects from now on.
+// odds returns the probability of each fault, by kind.
+func (f *Faults) odds() (p [numFaults]float64) {
+	for kind := range p {
+		p[kind] = f.chance(faultKind(kind))
+	}
+	return p
+}
+
+// chance returns the probability of the fault kind.
+func (f *Faults) chance(kind faultKind) float64 {
+	switch kind {
+	case faultSpurious:
+		return f.Spurious
+	case faultAgain:
+		return f.Again
+	case faultShortRead:
+		return f.ShortRead
+	case faultShortWrite:
+		return f.ShortWrite
+	case faultSplit:
+		return f.Split
+	case faultTruncate:
+		return f.Truncate
+	case faultAddError:
+		return f.AddError
+	case faultReset:
+		return f.Reset
+	case faultRefuse:
+		return f.Refuse
+	case faultReuse:
+		return f.Reuse
+	case faultEarlyWake:
+		return f.EarlyWake
+	}
+	return 0
+}
+
+// SetFaults replaces the faults the kernel injects from now on, and starts
+// counting opportunities for Faults.Nth afresh.
 func (k *Kernel) SetFaults(f Faults) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.faults = f
+	k.odds = f.odds()
+	k.chances = [numFaults]int{}
 	k.record(opSetFaults, -1, 0, 0, nil)
 }
 
@@ -132,19 +199,65 @@ func (k *Kernel) Fired() map[string]int {
 	return m
 }
 
-// fire rolls the dice for a fault of probability p and records it if it
-// fires. The source is consulted only when 0 < p < 1. k.mu is held.
-func (k *Kernel) fire(p float64, kind faultKind, fd int) bool {
-	if p <= 0 {
+// fire decides whether the fault kind fires at this opportunity, on the
+// descriptor f (nil for the faults of a Wait) of the Wait of m (nil for
+// calls other than Wait), and records it if it does. k.mu is held.
+func (k *Kernel) fire(kind faultKind, f *file, m *Mux) bool {
+	return k.odds[kind] > 0 && k.roll(kind, f, m) // inlined: most faults are off
+}
+
+func (k *Kernel) roll(kind faultKind, f *file, m *Mux) bool {
+	p := k.odds[kind]
+	if !k.inScope(f, m) {
 		return false
 	}
-	if p < 1 && k.rng.Float64() >= p {
+	if n := k.faults.Nth; n > 0 {
+		k.chances[kind]++
+		if k.chances[kind] != n {
+			return false
+		}
+	} else if p < 1 && !k.draw(p) {
 		return false
 	}
 	k.fired[kind]++
+	fd := -1
+	if f != nil {
+		fd = f.fd
+	}
 	k.record(opFault, fd, int64(kind), 0, nil)
 	return true
 }
+
+// inScope reports whether a fault may fire on f in a Wait of m. k.mu is
+// held.
+func (k *Kernel) inScope(f *file, m *Mux) bool {
+	s := &k.faults
+	if m != nil && s.Mux != nil && m != s.Mux {
+		return false
+	}
+	if f == nil {
+		return true
+	}
+	if f.spared || len(s.FDs) > 0 && !slices.Contains(s.FDs, f.fd) {
+		return false
+	}
+	if s.Mux != nil && m == nil { // a call on f itself: f must be added to s.Mux
+		if _, ok := s.Mux.find(f.fd); !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// draw reports whether something of probability p happens. Every choice
+// the kernel makes goes through draw, intN and int64N. k.mu is held.
+func (k *Kernel) draw(p float64) bool { return k.rng.Float64() < p }
+
+// intN returns a number in [0, n) from the seed. k.mu is held.
+func (k *Kernel) intN(n int) int { return k.rng.IntN(n) }
+
+// int64N returns a number in [0, n) from the seed. k.mu is held.
+func (k *Kernel) int64N(n int64) int64 { return k.rng.Int64N(n) }
 
 // reuseFault is a pending Reuse fault. Guarded by Kernel.mu.
 type reuseFault struct {
@@ -153,7 +266,7 @@ type reuseFault struct {
 }
 
 // doReuse carries out the pending reuse fault: close the descriptor and
-// give its number to a new idle socket. k.mu is held.
+// give its number to a new, unconnected socket. k.mu is held.
 func (k *Kernel) doReuse() {
 	fd, f := k.reuse.fd, k.reuse.f
 	k.reuse = reuseFault{}
@@ -161,21 +274,21 @@ func (k *Kernel) doReuse() {
 		return // the caller closed it already
 	}
 	k.release(fd)
-	x, y := k.newConn()
-	k.files[fd] = x // the number is free: release just freed it
-	x.fd = fd
+	s := &file{kind: kindStream, state: sockFresh, tcp: true}
+	s.rx = k.newBuffer(s)
+	k.files[fd] = s // the number is free: release just freed it
+	s.fd = fd
 	k.nopen++
-	_ = y // the peer is held by nobody: writes fill its buffer, reads wait
 	k.record(opReused, fd, 0, 0, nil)
 }
 
 // addError returns the error of an AddError fault, or nil. k.mu is held.
-func (k *Kernel) addError(fd int) error {
-	if !k.fire(k.faults.AddError, faultAddError, fd) {
+func (k *Kernel) addError(f *file, m *Mux) error {
+	if !k.fire(faultAddError, f, m) {
 		return nil
 	}
-	if k.rng.IntN(2) == 0 {
-		return unix.ENOSPC
+	if k.intN(2) == 0 {
+		return syscall.ENOSPC
 	}
-	return unix.ENOMEM
+	return syscall.ENOMEM
 }

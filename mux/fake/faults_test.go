@@ -2,10 +2,10 @@ package fake_test
 
 import (
 	"errors"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/muxkit/muxkit/mux"
 	"github.com/muxkit/muxkit/mux/fake"
@@ -19,7 +19,7 @@ func TestFaultSpurious(t *testing.T) {
 	if got := waitFor(t, m, a, 0); got != mux.Readable {
 		t.Fatalf("idle socket with Spurious: 1 reported %v; want Readable anyway", got)
 	}
-	if _, err := k.Read(a, make([]byte, 1)); err != unix.EAGAIN {
+	if _, err := k.Read(a, make([]byte, 1)); err != syscall.EAGAIN {
 		t.Fatalf("Read after spurious readiness = %v; want EAGAIN", err)
 	}
 }
@@ -34,7 +34,7 @@ func TestFaultAgain(t *testing.T) {
 		t.Fatalf("socket with data reported %v; want Readable", got)
 	}
 	k.SetFaults(fake.Faults{Again: 1})
-	if _, err := k.Read(a, make([]byte, 8)); err != unix.EAGAIN {
+	if _, err := k.Read(a, make([]byte, 8)); err != syscall.EAGAIN {
 		t.Fatalf("Read with Again: 1 = %v; want EAGAIN despite readiness", err)
 	}
 	k.SetFaults(fake.Faults{})
@@ -105,7 +105,7 @@ func TestFaultAddError(t *testing.T) {
 	m := mustMux(t, k)
 	a, _ := mustPair(t, k)
 	err := m.Add(a, mux.Readable)
-	if !errors.Is(err, unix.ENOSPC) && !errors.Is(err, unix.ENOMEM) {
+	if !errors.Is(err, syscall.ENOSPC) && !errors.Is(err, syscall.ENOMEM) {
 		t.Fatalf("Add with AddError: 1 = %v; want ENOSPC or ENOMEM", err)
 	}
 	if err := m.Remove(a); !errors.Is(err, mux.ErrNotAdded) {
@@ -123,21 +123,28 @@ func TestFaultAddError(t *testing.T) {
 }
 
 func TestFaultReset(t *testing.T) {
-	k := fake.New(fake.Config{Faults: fake.Faults{Reset: 1}})
+	k := fake.New(fake.Config{})
 	m := mustMux(t, k)
-	a, b := mustPair(t, k)
+	a, b := mustTCP(t, k)
+	k.Write(a, []byte("req"))
 	mustAdd(t, m, b, mux.Readable)
-	if _, err := k.Write(a, []byte("x")); err != unix.ECONNRESET {
+	k.SetFaults(fake.Faults{Reset: 1})
+	if _, err := k.Write(a, []byte("x")); err != syscall.ECONNRESET {
 		t.Fatalf("Write with Reset: 1 = %v; want ECONNRESET", err)
 	}
-	if got := waitFor(t, m, b, 0); !got.Has(mux.Readable | mux.Hangup | mux.Error) {
-		t.Fatalf("peer of a reset connection reported %v; want Readable|Hangup|Error", got)
+	k.SetFaults(fake.Faults{})
+	if got, want := waitFor(t, m, b, 0), mux.Readable|mux.ReadHangup|mux.Hangup|mux.Error; got != want {
+		t.Fatalf("peer of a reset connection reported %v; want %v", got, want)
 	}
-	if _, err := k.Read(b, make([]byte, 1)); err != unix.ECONNRESET {
-		t.Fatalf("peer Read after reset = %v; want ECONNRESET", err)
+	buf := make([]byte, 8)
+	if n, err := k.Read(b, buf); string(buf[:n]) != "req" || err != nil {
+		t.Fatalf("peer Read after reset = %q, %v; want the bytes that had arrived, \"req\", first", buf[:n], err)
 	}
-	if n, err := k.Read(b, make([]byte, 1)); n != 0 || err != nil {
-		t.Fatalf("second peer Read after reset = %d, %v; want 0, nil (EOF)", n, err)
+	if _, err := k.Read(b, buf); err != syscall.ECONNRESET {
+		t.Fatalf("second peer Read after reset = %v; want ECONNRESET", err)
+	}
+	if n, err := k.Read(b, buf); n != 0 || err != nil {
+		t.Fatalf("third peer Read after reset = %d, %v; want 0, nil (EOF)", n, err)
 	}
 }
 
@@ -151,10 +158,10 @@ func TestFaultRefuse(t *testing.T) {
 	if got := waitFor(t, m, c, time.Second); !got.Has(mux.Writable | mux.Error) {
 		t.Fatalf("refused connect reported %v; want Writable|Error", got)
 	}
-	if e, _ := k.SockErr(c); e != unix.ECONNREFUSED {
-		t.Fatalf("SockErr = %v; want ECONNREFUSED although %d listens", e, l)
+	if err := k.SockErr(c); err != syscall.ECONNREFUSED {
+		t.Fatalf("SockErr = %v; want ECONNREFUSED although %d listens", err, l)
 	}
-	if _, err := k.Accept(l); err != unix.EAGAIN {
+	if _, err := k.Accept(l); err != syscall.EAGAIN {
 		t.Fatalf("Accept after a refused connect = %v; want EAGAIN", err)
 	}
 }
@@ -178,13 +185,16 @@ func TestFaultReuse(t *testing.T) {
 	if n, err := k.Read(a, make([]byte, 4)); n != 1 || err != nil {
 		t.Fatalf("Read(%d) = %d, %v; want 1, nil", a, n, err)
 	}
-	if _, err := k.Read(x, make([]byte, 4)); err != unix.EAGAIN {
-		t.Fatalf("Read(%d) for the second event = %v; want EAGAIN: the number now names a new, idle socket", x, err)
+	if _, err := k.Read(x, make([]byte, 4)); err != syscall.ENOTCONN {
+		t.Fatalf("Read(%d) for the second event = %v; want ENOTCONN: the number now names a new socket that nothing connected", x, err)
 	}
-	if _, err := k.Read(px, make([]byte, 4)); err != unix.ECONNRESET {
+	if got := waitFor(t, m, x, 0); got != mux.Readable|mux.Hangup {
+		t.Fatalf("the reused number reported %v; want Readable|Hangup, as a fresh TCP socket is", got)
+	}
+	if _, err := k.Read(px, make([]byte, 4)); err != syscall.ECONNRESET {
 		t.Fatalf("old peer Read = %v; want ECONNRESET: its connection was closed with data unread", err)
 	}
-	if got := k.Descriptors()[x]; got != "socket" {
+	if got := descriptors(t, k)[x]; got != "socket" {
 		t.Fatalf("Descriptors()[%d] = %q; want the reused number open as a socket", x, got)
 	}
 }
@@ -201,6 +211,22 @@ func TestFaultEarlyWake(t *testing.T) {
 	}
 	if got := k.Now().Sub(start); got >= time.Second {
 		t.Fatalf("early wakeup after %v of virtual time; want less than the 1s timeout", got)
+	}
+	// Never past what is scheduled: a connect completing at +1ms still
+	// completes at its instant.
+	c, _ := k.Dial("nowhere:1")
+	mustAdd(t, m, c, mux.Writable)
+	start = k.Now()
+	for range 20 {
+		m.Wait(make([]mux.Event, 1), time.Second)
+		if k.Now().Sub(start) >= time.Millisecond {
+			t.Fatalf("an early wakeup moved the clock %v, to or past the connect due at +1ms", k.Now().Sub(start))
+		}
+	}
+	k.SetFaults(fake.Faults{})
+	m.Wait(make([]mux.Event, 1), time.Second)
+	if err := k.SockErr(c); err != syscall.ECONNREFUSED || k.Now().Sub(start) != time.Millisecond {
+		t.Errorf("SockErr of the connect to nowhere = %v at +%v; want it refused at +1ms", err, k.Now().Sub(start))
 	}
 }
 
@@ -224,16 +250,76 @@ func TestBusyLoop(t *testing.T) {
 	a, b := mustPair(t, k)
 	mustAdd(t, m, a, mux.Readable)
 	k.Close(b) // a is at EOF, and stays readable
-	// The buggy loop: it sees Readable but neither reads EOF nor removes a.
-	for range 20 {
-		waitFor(t, m, a, time.Second)
+	// The buggy loop: it sees Readable, reads the end of file, but never
+	// closes or removes a.
+	evs := make([]mux.Event, 4)
+	var err error
+	waits := 0
+	for ; waits < 20 && err == nil; waits++ {
+		_, err = m.Wait(evs, time.Second)
+		k.Read(a, make([]byte, 8))
 	}
 	var bl *fake.BusyLoopError
-	if err := k.BusyLoop(); !errors.As(err, &bl) {
-		t.Fatalf("BusyLoop() after 20 identical Waits at EOF = %v; want a *BusyLoopError", err)
+	if !errors.As(err, &bl) || waits != 10 {
+		t.Fatalf("Wait #%d at EOF = %v; want the 10th to fail with a *BusyLoopError", waits, err)
 	}
-	if len(bl.Events) != 1 || bl.Events[0].FD != a || bl.Waits < 10 {
-		t.Fatalf("BusyLoopError = %+v; want %d Waits or more reporting fd %d", bl, 10, a)
+	if bl.FD != -1 || len(bl.Events) != 1 || bl.Events[0].FD != a || bl.Waits != 10 {
+		t.Fatalf("BusyLoopError = %+v; want 10 Waits with no progress reporting fd %d", bl, a)
+	}
+	if !strings.Contains(err.Error(), "read fd=") {
+		t.Errorf("busy-loop error %q; want it to name the calls the loop made between Waits", err)
+	}
+	if _, again := m.Wait(evs, 0); !errors.As(again, &bl) {
+		t.Errorf("Wait after a busy loop = %v; want the same error again", again)
+	}
+	if got := k.BusyLoop(); !errors.As(got, &bl) {
+		t.Errorf("BusyLoop() = %v; want the *BusyLoopError", got)
+	}
+}
+
+// TestBusyLoopIgnoredDescriptor: a loop that handles only the first event
+// of each batch (the blog's break) while that descriptor stays ready never
+// handles the second, although it makes progress.
+func TestBusyLoopIgnoredDescriptor(t *testing.T) {
+	k := fake.New(fake.Config{BusyLoop: 10})
+	m := mustMux(t, k)
+	a, pa := mustPair(t, k)
+	x, px := mustPair(t, k)
+	k.Write(pa, make([]byte, 4096))
+	k.Write(px, []byte("starved"))
+	mustAdd(t, m, a, mux.Readable)
+	mustAdd(t, m, x, mux.Readable)
+	evs := make([]mux.Event, 4)
+	var err error
+	for i := 0; i < 20 && err == nil; i++ {
+		var n int
+		n, err = m.Wait(evs, time.Second)
+		if n > 0 {
+			k.Read(evs[0].FD, make([]byte, 16)) // break after the first event
+		}
+	}
+	var bl *fake.BusyLoopError
+	if !errors.As(err, &bl) || bl.FD != x || bl.Waits != 10 || bl.Closed {
+		t.Fatalf("Waits of a loop that handles only the first event = %v (%+v); want a *BusyLoopError naming fd %d after 10 Waits", err, bl, x)
+	}
+}
+
+// TestBusyLoopClosedWhileAdded: a descriptor closed without Remove is
+// reported with Error until removed; a loop that does not know it is
+// told so.
+func TestBusyLoopClosedWhileAdded(t *testing.T) {
+	k := fake.New(fake.Config{})
+	m := mustMux(t, k)
+	a, _ := mustPair(t, k)
+	mustAdd(t, m, a, mux.Readable)
+	k.Close(a)
+	var err error
+	for i := 0; i < 2*fake.DefaultBusyLoop && err == nil; i++ {
+		_, err = m.Wait(make([]mux.Event, 4), time.Millisecond)
+	}
+	var bl *fake.BusyLoopError
+	if !errors.As(err, &bl) || bl.FD != a || !bl.Closed || !strings.Contains(err.Error(), "Remove it before closing it") {
+		t.Fatalf("Waits on a descriptor closed while added = %v; want a *BusyLoopError that says fd %d was closed while added", err, a)
 	}
 }
 

@@ -1,12 +1,12 @@
 package fake
 
 import (
-	"math"
+	"errors"
+	"fmt"
 	"math/rand/v2"
 	"sync"
+	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/muxkit/muxkit/mux"
 )
@@ -18,6 +18,30 @@ const (
 	DefaultFDLimit  = 1 << 16
 	DefaultBusyLoop = 100
 	DefaultTrace    = 1024
+
+	// DefaultHorizon is the virtual time after which a Wait fails instead
+	// of moving the clock further. An hour is longer than any timeout a
+	// test of network code waits for (connects, reads, idle and keep-alive
+	// timers run to seconds or minutes), and short enough that a loop which
+	// never stops, waiting a millisecond at a time, reaches it after 3.6
+	// million Waits: a few seconds of real time, not a hung test.
+	DefaultHorizon = time.Hour
+
+	// DefaultStall is the real time a Wait with no timeout, nothing ready
+	// and nothing scheduled blocks while no goroutine calls the kernel at
+	// all, before it fails. Ten seconds is far longer than a goroutine of a
+	// test takes to make its next call, even on a loaded machine under the
+	// race detector; inside a testing/synctest bubble it is the bubble's
+	// time, which passes at once when every goroutine is blocked.
+	DefaultStall = 10 * time.Second
+)
+
+// The values of Shutdown's how. They are those of Linux's SHUT_RD,
+// SHUT_WR and SHUT_RDWR, so unix.SHUT_WR and the others work too.
+const (
+	ShutRead      = 0
+	ShutWrite     = 1
+	ShutReadWrite = 2
 )
 
 // pipeBuf is PIPE_BUF: pipe writes up to this size are atomic.
@@ -32,7 +56,9 @@ const firstFD = 3
 var Epoch = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 // Config sets up a Kernel. The zero value is usable: seed 0, no faults,
-// default buffer sizes and latency, events in descriptor order.
+// default buffer sizes and latency, events in descriptor order, and a
+// kernel that fails a Wait rather than let a test hang (see BusyLoop,
+// Horizon and Stall).
 type Config struct {
 	// Seed seeds the one source of every choice the kernel makes. The same
 	// seed and the same calls give the same run, trace and hash.
@@ -48,6 +74,14 @@ type Config struct {
 	// at the next Wait or Advance).
 	Latency time.Duration
 
+	// Delay is how long bytes written on a connection made by Connect and
+	// Accept take to become readable at the other end, and Jitter the
+	// most that is added to it for each write, drawn from the seed. Bytes
+	// still arrive in the order they were written, and an end of stream
+	// or a reset arrives after them. Zero means at once. SetDelay changes
+	// them for one direction of one connection.
+	Delay, Jitter time.Duration
+
 	// Start is the virtual clock's reading when the kernel is made. The
 	// zero value means Epoch.
 	Start time.Time
@@ -60,10 +94,35 @@ type Config struct {
 	// from the seed instead of in ascending descriptor order.
 	Shuffle bool
 
-	// BusyLoop is the number of consecutive Waits without progress after
-	// which the kernel records a *BusyLoopError (see Kernel.BusyLoop).
-	// Zero means DefaultBusyLoop; a negative value turns detection off.
+	// BusyLoop is the number of Waits after which a busy loop fails the
+	// Wait with an error wrapping *BusyLoopError: consecutive Waits with
+	// the same report and no progress at all, or consecutive Waits that
+	// report a descriptor the loop never acts on. Zero means
+	// DefaultBusyLoop; a negative value turns detection off.
 	BusyLoop int
+
+	// Horizon is the virtual time, counted from the kernel's start, that
+	// no Wait moves the clock past: a Wait that would have to (its
+	// deadline, or the next scheduled instant, lies beyond it, and nothing
+	// is ready before) fails with an error wrapping *HorizonError. Zero
+	// means DefaultHorizon; a negative value means none. Advance is not
+	// bound by it.
+	Horizon time.Duration
+
+	// Stall bounds, in real time, how long a Wait with no timeout blocks
+	// when nothing is ready, nothing is scheduled and no goroutine calls
+	// the kernel: then it fails with an error wrapping *StallError. Zero
+	// means DefaultStall; a negative value means forever.
+	Stall time.Duration
+
+	// Settle, if set, returns once every goroutine that may call the
+	// kernel, other than its caller, is blocked. The kernel calls it while
+	// it runs the goroutines of peers (Conn and Listener), so that they
+	// run one at a time, and only while a Wait or Advance is in progress:
+	// a run is then a function of the seed. Inside a testing/synctest
+	// bubble, pass synctest.Wait. Nil means peer goroutines run whenever
+	// the Go scheduler runs them, as against a real kernel.
+	Settle func()
 
 	// Trace is how many of the most recent Records Trace keeps. The hash
 	// covers every call regardless. Zero means DefaultTrace.
@@ -77,28 +136,38 @@ type Config struct {
 // A Kernel is a simulated operating system: a descriptor table, stream
 // connections, pipes, regular files, a tiny network of named listeners and
 // a virtual clock. Its methods behave like the system calls of the same
-// names on non-blocking descriptors and return unix.Errno errors
-// (unix.EAGAIN, unix.EPIPE, …), so code written for the OS runs unchanged.
+// names on non-blocking descriptors and return syscall.Errno errors
+// (syscall.EAGAIN, syscall.EPIPE, …, which are the values of
+// golang.org/x/sys/unix too), so code written for the OS runs unchanged.
 //
 // A Kernel is safe for concurrent use.
 type Kernel struct {
 	mu   sync.Mutex
-	cond sync.Cond // signalled, with mu, whenever state changes; blocked Waits wait on it
+	cond sync.Cond // signalled, with mu, whenever state changes; blocked Waits and peers wait on it
 
 	// Fixed at New.
 	epoch   time.Time
 	bufSize int
 	latency time.Duration
+	delay   time.Duration
+	jitter  time.Duration
 	fdLimit int
 	shuffle bool
 	busyMax int
+	horizon time.Duration // noHorizon when none
+	stall   time.Duration // 0 when none
+	settle  func()
 
 	// The fields below are guarded by mu.
 	rng       *rand.Rand
 	faults    Faults
-	files     []*file // indexed by descriptor; nil when free
+	odds      [numFaults]float64 // the probability of each fault, from faults
+	chances   [numFaults]int     // opportunities of each fault since SetFaults, for Faults.Nth
+	files     []*file            // indexed by descriptor; nil when free
+	lastCall  []uint64           // indexed by descriptor: Seq of the last call made on it
 	nopen     int
 	listeners map[string]*file
+	port      int           // the last ephemeral port given out
 	now       time.Duration // virtual time since epoch
 	timers    []timer       // ordered by (at, seq)
 	timerSeq  uint64
@@ -106,7 +175,8 @@ type Kernel struct {
 	trace     tracer
 	busyErr   error
 	reuse     reuseFault
-	fired     [faultEarlyWake + 1]int // times each fault fired
+	fired     [numFaults]int // times each fault fired
+	peers     peers
 }
 
 // New returns a Kernel set up by cfg.
@@ -115,12 +185,19 @@ func New(cfg Config) *Kernel {
 		epoch:     cfg.Start,
 		bufSize:   cfg.Buffer,
 		latency:   cfg.Latency,
+		delay:     max(cfg.Delay, 0),
+		jitter:    max(cfg.Jitter, 0),
 		fdLimit:   cfg.FDLimit,
 		shuffle:   cfg.Shuffle,
 		busyMax:   cfg.BusyLoop,
+		horizon:   cfg.Horizon,
+		stall:     cfg.Stall,
+		settle:    cfg.Settle,
 		rng:       rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
 		faults:    cfg.Faults,
+		odds:      cfg.Faults.odds(),
 		listeners: map[string]*file{},
+		port:      firstPort - 1,
 	}
 	k.cond.L = &k.mu
 	if k.epoch.IsZero() {
@@ -140,6 +217,18 @@ func New(cfg Config) *Kernel {
 	if k.busyMax == 0 {
 		k.busyMax = DefaultBusyLoop
 	}
+	switch {
+	case k.horizon == 0:
+		k.horizon = DefaultHorizon
+	case k.horizon < 0:
+		k.horizon = noHorizon
+	}
+	switch {
+	case k.stall == 0:
+		k.stall = DefaultStall
+	case k.stall < 0:
+		k.stall = 0
+	}
 	n := cfg.Trace
 	if n <= 0 {
 		n = DefaultTrace
@@ -152,7 +241,7 @@ func New(cfg Config) *Kernel {
 type kind uint8
 
 const (
-	kindStream   kind = iota + 1 // a stream socket: fresh, connecting or connected
+	kindStream   kind = iota + 1 // a stream socket: fresh, connecting, connected or closed
 	kindPipeR                    // the read end of a pipe
 	kindPipeW                    // the write end of a pipe
 	kindFile                     // a regular file
@@ -176,27 +265,32 @@ const (
 	sockFresh      sockState = iota // made by Socket, not yet connected
 	sockConnecting                  // Connect in progress
 	sockConnected                   // connected (pairs and accepted sockets start here)
-	sockFailed                      // connect refused, or connection reset
+	sockClosed                      // reset, refused, or released by Close
 )
 
 // file is an open file description. All fields are guarded by Kernel.mu.
 type file struct {
 	kind   kind
-	fd     int        // the number it is open as, or -1 (queued for Accept, orphaned)
+	fd     int        // the number it is open as, or -1 (queued for Accept, released)
 	forced mux.Events // readiness set by SetReady, ORed into the computed one
+	spared bool       // a peer's descriptor: faults never fire on it
 
 	// Streams and pipes.
 	rx     *buffer // what this end reads (nil for a pipe's write end)
 	tx     *buffer // what this end writes (nil for a pipe's read end)
 	peer   *file   // the other end of a stream connection, or nil
+	tcp    bool    // a TCP socket (Socket, Accept); false for Pair's AF_UNIX ones
 	state  sockState
-	rdShut bool       // shutdown(SHUT_RD) on this end
-	wrShut bool       // shutdown(SHUT_WR) on this end
-	err    unix.Errno // pending socket error (SO_ERROR)
+	rdShut bool          // shutdown(SHUT_RD) on this end
+	wrShut bool          // shutdown(SHUT_WR) on this end
+	err    syscall.Errno // pending socket error (SO_ERROR)
+	local  string        // address of this end (sockets)
+	remote string        // address of the other end (connected sockets)
 
 	// Listeners.
 	addr    string
 	backlog []*file // connected server ends waiting for Accept
+	serve   func(fd int) Handler
 
 	// Regular files.
 	data []byte
@@ -204,37 +298,65 @@ type file struct {
 
 	// Multiplexers.
 	mux *Mux
+
+	// Peers: the handler the kernel runs for this descriptor, and a digest
+	// of the state it last left the descriptor in.
+	handler Handler
+	told    uint64
 }
 
 // buffer is one direction of a connection or pipe. All fields are guarded
 // by Kernel.mu.
 type buffer struct {
-	data     []byte // unread bytes are data[off:]
-	off      int
-	cap      int
-	wclosed  bool  // the writer shut down or closed: EOF once drained
-	rclosed  bool  // the reader shut down or closed: writes fail with EPIPE
+	// What readiness reads, first, in one cache line: Wait asks it of
+	// every added descriptor.
+	data    []byte // written and not yet read: data[off:]
+	off     int
+	arrived int // bytes at the start of data[off:] that have arrived: only they can be read
+	cap     int
+	fin     bool // the writer's end of stream has arrived: end of file once drained
+	gone    bool // the reader shut down or closed: AF_UNIX and pipe writes fail with EPIPE
+
 	read     int64 // bytes read so far
+	written  int64 // bytes written so far
 	urgentAt int64 // stream offset of the last urgent byte, or -1
+	dst      *file // the reading end
+
+	// TCP delivery: what is on the way, in order, and how long it takes.
+	delay, jitter time.Duration
+	flight        []arrival
 }
 
-func newBuffer(n int) *buffer { return &buffer{cap: n, urgentAt: -1} }
+// arrival is something on its way through a buffer: bytes, then possibly
+// an end of stream or a reset.
+type arrival struct {
+	at       time.Duration
+	n        int
+	fin, rst bool
+}
 
-func (b *buffer) len() int   { return len(b.data) - b.off }
-func (b *buffer) space() int { return b.cap - b.len() }
+func (k *Kernel) newBuffer(dst *file) *buffer {
+	return &buffer{cap: k.bufSize, urgentAt: -1, dst: dst}
+}
 
-func (b *buffer) write(p []byte) {
+func (b *buffer) len() int   { return b.arrived }
+func (b *buffer) space() int { return b.cap - (len(b.data) - b.off) }
+
+// append stores p as written; it has not arrived yet.
+func (b *buffer) append(p []byte) {
 	if b.off > 0 && cap(b.data)-len(b.data) < len(p) {
 		n := copy(b.data, b.data[b.off:])
 		b.data = b.data[:n]
 		b.off = 0
 	}
 	b.data = append(b.data, p...)
+	b.written += int64(len(p))
 }
 
 func (b *buffer) readInto(p []byte) int {
-	n := copy(p, b.data[b.off:])
+	n := copy(p, b.data[b.off:b.off+b.arrived])
 	b.off += n
+	b.arrived -= n
 	b.read += int64(n)
 	if b.off == len(b.data) {
 		b.data = b.data[:0]
@@ -243,19 +365,24 @@ func (b *buffer) readInto(p []byte) int {
 	return n
 }
 
+// discard drops everything written and not yet read, arrived or not.
 func (b *buffer) discard() {
-	b.read += int64(b.len())
+	b.read += int64(len(b.data) - b.off)
 	b.data = b.data[:0]
 	b.off = 0
+	b.arrived = 0
+	b.flight = nil
 }
 
-// urgent reports whether an urgent byte is still unread.
-func (b *buffer) urgent() bool { return b.urgentAt >= b.read }
+// urgent reports whether an urgent byte has arrived and is still unread.
+func (b *buffer) urgent() bool {
+	return b.urgentAt >= b.read && b.urgentAt < b.read+int64(b.arrived)
+}
 
 // alloc gives f the lowest free descriptor number. k.mu is held.
 func (k *Kernel) alloc(f *file) (int, error) {
 	if k.nopen >= k.fdLimit {
-		return -1, unix.EMFILE
+		return -1, syscall.EMFILE
 	}
 	for len(k.files) < firstFD {
 		k.files = append(k.files, nil)
@@ -282,7 +409,7 @@ func (k *Kernel) lookup(fd int) *file {
 }
 
 // changed records that state changed: it counts progress for the
-// busy-loop detector and wakes blocked Waits. k.mu is held.
+// busy-loop detector and wakes blocked Waits and peers. k.mu is held.
 func (k *Kernel) changed() {
 	k.progress++
 	k.cond.Broadcast()
@@ -296,7 +423,8 @@ func (k *Kernel) enter() {
 	}
 }
 
-// Pair returns a connected pair of stream sockets, like socketpair(2).
+// Pair returns a connected pair of stream sockets, like socketpair(2)
+// with AF_UNIX: no delays, and Linux's AF_UNIX semantics.
 func (k *Kernel) Pair() (a, b int, err error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -307,7 +435,7 @@ func (k *Kernel) Pair() (a, b int, err error) {
 }
 
 func (k *Kernel) pair() (int, int, error) {
-	x, y := k.newConn()
+	x, y := k.connection(false)
 	a, err := k.alloc(x)
 	if err != nil {
 		return -1, -1, err
@@ -321,12 +449,13 @@ func (k *Kernel) pair() (int, int, error) {
 	return a, b, nil
 }
 
-// newConn returns the two connected ends of a stream connection, not yet
+// connection returns the two connected ends of a stream connection, not yet
 // given numbers.
-func (k *Kernel) newConn() (x, y *file) {
-	ab, ba := newBuffer(k.bufSize), newBuffer(k.bufSize)
-	x = &file{kind: kindStream, state: sockConnected, rx: ba, tx: ab, fd: -1}
-	y = &file{kind: kindStream, state: sockConnected, rx: ab, tx: ba, fd: -1}
+func (k *Kernel) connection(tcp bool) (x, y *file) {
+	x = &file{kind: kindStream, state: sockConnected, tcp: tcp, fd: -1}
+	y = &file{kind: kindStream, state: sockConnected, tcp: tcp, fd: -1}
+	x.rx, y.rx = k.newBuffer(x), k.newBuffer(y)
+	x.tx, y.tx = y.rx, x.rx
 	x.peer, y.peer = y, x
 	return x, y
 }
@@ -336,10 +465,11 @@ func (k *Kernel) Pipe() (r, w int, err error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.enter()
-	b := newBuffer(k.bufSize)
-	r, err = k.alloc(&file{kind: kindPipeR, rx: b})
+	rf := &file{kind: kindPipeR}
+	rf.rx = k.newBuffer(rf)
+	r, err = k.alloc(rf)
 	if err == nil {
-		w, err = k.alloc(&file{kind: kindPipeW, tx: b})
+		w, err = k.alloc(&file{kind: kindPipeW, tx: rf.rx})
 		if err != nil {
 			k.release(r)
 		}
@@ -368,98 +498,113 @@ func (k *Kernel) File() (int, error) {
 }
 
 // Read reads from fd into p, like read(2) on a non-blocking descriptor. It
-// returns unix.EAGAIN when nothing is there yet, (0, nil) at end of file,
-// and the pending socket error, once, after a reset or a refused connect.
-// n is never negative.
+// returns syscall.EAGAIN when nothing is there yet, (0, nil) at end of
+// file, and a pending socket error once (see Reset). n is never negative.
 func (k *Kernel) Read(fd int, p []byte) (n int, err error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.enter()
-	n, err = k.read(fd, p)
-	if n > 0 || err != nil && err != unix.EAGAIN {
+	n, err = k.readLocked(fd, p)
+	return n, err
+}
+
+func (k *Kernel) readLocked(fd int, p []byte) (int, error) {
+	n, err, moved := k.read(fd, p)
+	if moved {
 		k.changed()
 	}
 	k.record(opRead, fd, int64(len(p)), n, err)
 	return n, err
 }
 
-func (k *Kernel) read(fd int, p []byte) (int, error) {
+// read reads and reports whether it changed anything: moved bytes or
+// consumed a pending error.
+func (k *Kernel) read(fd int, p []byte) (int, error, bool) {
 	f := k.lookup(fd)
 	if f == nil {
-		return 0, unix.EBADF
+		return 0, syscall.EBADF, false
 	}
 	switch f.kind {
 	case kindFile:
 		if f.off >= len(f.data) {
-			return 0, nil
+			return 0, nil, false
 		}
 		n := copy(p, f.data[f.off:])
 		f.off += n
-		return n, nil
+		return n, nil, n > 0
 	case kindPipeW:
-		return 0, unix.EBADF
+		return 0, syscall.EBADF, false
 	case kindListener:
-		return 0, unix.ENOTCONN
+		return 0, syscall.ENOTCONN, false
 	case kindMux:
-		return 0, unix.EINVAL
+		return 0, syscall.EINVAL, false
 	case kindStream:
 		switch f.state {
 		case sockFresh:
-			return 0, unix.ENOTCONN
+			return 0, syscall.ENOTCONN, false
 		case sockConnecting:
-			return 0, unix.EAGAIN
+			return 0, syscall.EAGAIN, false
 		}
 	}
 	b := f.rx
 	if b.len() == 0 {
+		// TCP reports end of file before a pending error once the peer's
+		// FIN has arrived (Linux checks SOCK_DONE first); AF_UNIX the
+		// error first.
+		if f.tcp && b.fin {
+			return 0, nil, false
+		}
 		if f.err != 0 {
 			err := f.err
 			f.err = 0
-			return 0, err
+			return 0, err, true
 		}
-		if b.wclosed || f.rdShut {
-			return 0, nil
+		if b.fin || f.rdShut || f.state == sockClosed {
+			return 0, nil, false
 		}
-		return 0, unix.EAGAIN
+		return 0, syscall.EAGAIN, false
 	}
 	if len(p) == 0 {
-		return 0, nil
+		return 0, nil, false
 	}
-	if f.kind == kindStream && f.state == sockConnected && k.fire(k.faults.Reset, faultReset, fd) {
-		k.reset(f, unix.ECONNRESET)
-		f.err = 0
-		return 0, unix.ECONNRESET
+	if f.kind == kindStream && f.state == sockConnected && k.fire(faultReset, f, nil) {
+		k.abort(f) // the bytes that had arrived are still read first, as after a real RST
 	}
-	if k.fire(k.faults.Again, faultAgain, fd) {
-		return 0, unix.EAGAIN
+	if k.fire(faultAgain, f, nil) {
+		return 0, syscall.EAGAIN, false
 	}
 	want := min(len(p), b.len())
-	if want > 1 && k.fire(k.faults.ShortRead, faultShortRead, fd) {
-		want = 1 + k.rng.IntN(want-1)
+	if want > 1 && k.fire(faultShortRead, f, nil) {
+		want = 1 + k.intN(want-1)
 	}
-	return b.readInto(p[:want]), nil
+	return b.readInto(p[:want]), nil, true
 }
 
 // Write writes p to fd, like write(2) on a non-blocking descriptor. It
-// writes what fits and returns unix.EAGAIN only when nothing fits (pipe
-// writes of up to 4096 bytes are all or nothing, as PIPE_BUF makes them),
-// and unix.EPIPE once the reading side is gone. n is never negative.
+// writes what fits and returns syscall.EAGAIN only when nothing fits
+// (pipe writes of up to 4096 bytes are all or nothing, as PIPE_BUF makes
+// them), and syscall.EPIPE once the writing side is shut. n is never
+// negative.
 func (k *Kernel) Write(fd int, p []byte) (n int, err error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.enter()
-	n, err = k.write(fd, p)
-	if n > 0 || err != nil && err != unix.EAGAIN {
+	return k.writeLocked(fd, p)
+}
+
+func (k *Kernel) writeLocked(fd int, p []byte) (int, error) {
+	n, err, moved := k.write(fd, p)
+	if moved {
 		k.changed()
 	}
 	k.record(opWrite, fd, int64(len(p)), n, err)
 	return n, err
 }
 
-func (k *Kernel) write(fd int, p []byte) (int, error) {
+func (k *Kernel) write(fd int, p []byte) (int, error, bool) {
 	f := k.lookup(fd)
 	if f == nil {
-		return 0, unix.EBADF
+		return 0, syscall.EBADF, false
 	}
 	switch f.kind {
 	case kindFile:
@@ -469,54 +614,59 @@ func (k *Kernel) write(fd int, p []byte) (int, error) {
 		}
 		copy(f.data[f.off:], p)
 		f.off = end
-		return len(p), nil
+		return len(p), nil, len(p) > 0
 	case kindPipeR:
-		return 0, unix.EBADF
+		return 0, syscall.EBADF, false
 	case kindListener:
-		return 0, unix.EPIPE
+		return 0, syscall.EPIPE, false
 	case kindMux:
-		return 0, unix.EINVAL
+		return 0, syscall.EINVAL, false
 	case kindStream:
-		if f.err != 0 {
+		switch f.state {
+		case sockFresh:
+			return 0, syscall.EPIPE, false
+		case sockConnecting:
+			return 0, syscall.EAGAIN, false
+		}
+		if f.state == sockConnected && len(p) > 0 && k.fire(faultReset, f, nil) {
+			k.abort(f)
+		}
+		if f.tcp && f.err != 0 { // TCP returns (and clears) a pending error; AF_UNIX does not
 			err := f.err
 			f.err = 0
-			return 0, err
+			return 0, err, true
 		}
-		switch f.state {
-		case sockFresh, sockFailed:
-			return 0, unix.EPIPE
-		case sockConnecting:
-			return 0, unix.EAGAIN
-		}
-		if f.wrShut {
-			return 0, unix.EPIPE
+		if f.state == sockClosed || f.wrShut || !f.tcp && f.tx.gone {
+			return 0, syscall.EPIPE, false
 		}
 	}
 	b := f.tx
-	if b.rclosed {
-		return 0, unix.EPIPE
+	if f.kind == kindPipeW && b.gone {
+		return 0, syscall.EPIPE, false
 	}
 	if len(p) == 0 {
-		return 0, nil
+		return 0, nil, false
 	}
-	if f.kind == kindStream && k.fire(k.faults.Reset, faultReset, fd) {
-		k.reset(f, unix.ECONNRESET)
-		f.err = 0
-		return 0, unix.ECONNRESET
+	if f.tcp && b.gone {
+		// The peer is closed: TCP takes the bytes, and the peer's kernel
+		// answers them with a reset.
+		k.send(f.rx, arrival{rst: true})
+		return len(p), nil, true
 	}
 	space := b.space()
 	if space == 0 || f.kind == kindPipeW && len(p) <= pipeBuf && space < len(p) {
-		return 0, unix.EAGAIN
+		return 0, syscall.EAGAIN, false
 	}
-	if k.fire(k.faults.Again, faultAgain, fd) {
-		return 0, unix.EAGAIN
+	if k.fire(faultAgain, f, nil) {
+		return 0, syscall.EAGAIN, false
 	}
 	n := min(len(p), space)
-	if n > 1 && !(f.kind == kindPipeW && len(p) <= pipeBuf) && k.fire(k.faults.ShortWrite, faultShortWrite, fd) {
-		n = 1 + k.rng.IntN(n-1)
+	if n > 1 && !(f.kind == kindPipeW && len(p) <= pipeBuf) && k.fire(faultShortWrite, f, nil) {
+		n = 1 + k.intN(n-1)
 	}
-	b.write(p[:n])
-	return n, nil
+	b.append(p[:n])
+	k.send(b, arrival{n: n})
+	return n, nil, true
 }
 
 // Urgent sends one byte of urgent (out-of-band) data, the byte '!', on the
@@ -538,25 +688,28 @@ func (k *Kernel) urgent(fd int) error {
 	f := k.lookup(fd)
 	switch {
 	case f == nil:
-		return unix.EBADF
+		return syscall.EBADF
 	case f.kind != kindStream:
-		return unix.EOPNOTSUPP
+		return syscall.EOPNOTSUPP
 	case f.state != sockConnected:
-		return unix.ENOTCONN
-	case f.wrShut || f.tx.rclosed:
-		return unix.EPIPE
+		return syscall.ENOTCONN
+	case f.wrShut || f.tx.gone:
+		return syscall.EPIPE
 	case f.tx.space() == 0:
-		return unix.EAGAIN
+		return syscall.EAGAIN
 	}
-	f.tx.urgentAt = f.tx.read + int64(f.tx.len())
-	f.tx.write([]byte{'!'})
+	f.tx.urgentAt = f.tx.written
+	f.tx.append([]byte{'!'})
+	k.send(f.tx, arrival{n: 1})
 	return nil
 }
 
 // Shutdown shuts down part of a stream connection, like shutdown(2): how
-// is unix.SHUT_RD, unix.SHUT_WR or unix.SHUT_RDWR. After SHUT_WR the peer
-// reads end of file once the buffer is drained; after SHUT_RD reads return
-// end of file and the peer's writes fail with EPIPE, as for AF_UNIX.
+// is ShutRead, ShutWrite or ShutReadWrite. After ShutWrite the peer reads
+// end of file once what was written is drained. After ShutRead reads
+// return end of file once the buffer is drained; on a TCP socket the
+// peer's writes still go through (and can still be read), on an AF_UNIX
+// one they fail with EPIPE.
 func (k *Kernel) Shutdown(fd, how int) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
@@ -569,40 +722,55 @@ func (k *Kernel) Shutdown(fd, how int) error {
 	return err
 }
 
+// ShutdownWrite shuts down the writing side of fd: Shutdown(fd,
+// ShutWrite).
+func (k *Kernel) ShutdownWrite(fd int) error { return k.Shutdown(fd, ShutWrite) }
+
 func (k *Kernel) shutdown(fd, how int) error {
 	f := k.lookup(fd)
 	switch {
 	case f == nil:
-		return unix.EBADF
+		return syscall.EBADF
+	case f.kind == kindListener:
+		return syscall.ENOTCONN
 	case f.kind != kindStream:
-		return unix.ENOTSOCK
-	case how != unix.SHUT_RD && how != unix.SHUT_WR && how != unix.SHUT_RDWR:
-		return unix.EINVAL
+		return syscall.ENOTSOCK
+	case how != ShutRead && how != ShutWrite && how != ShutReadWrite:
+		return syscall.EINVAL
 	case f.state != sockConnected:
-		return unix.ENOTCONN
+		return syscall.ENOTCONN
 	}
-	if how != unix.SHUT_WR {
+	if how != ShutWrite {
 		f.rdShut = true
-		f.rx.rclosed = true
+		if !f.tcp {
+			f.rx.gone = true
+		}
 	}
-	if how != unix.SHUT_RD {
+	if how != ShutRead && !f.wrShut {
 		f.wrShut = true
-		f.tx.wclosed = true
+		k.send(f.tx, arrival{fin: true})
 	}
 	return nil
 }
 
-// Close closes fd, like close(2). Closing one end of a connection makes the
-// peer read end of file and fail writes with EPIPE; if unread data was
-// left behind, the peer also gets ECONNRESET, as on Linux. Closing a
-// Multiplexer's descriptor closes the Multiplexer.
+// Close closes fd, like close(2). Closing one end of a connection sends
+// the peer an end of file, or, if this end left data unread, a reset:
+// on TCP the peer reads what had arrived and then ECONNRESET; on AF_UNIX
+// likewise. A TCP peer that writes to a closed end gets its bytes
+// accepted, then a reset (EPIPE as its pending error once it has read the
+// end of file, ECONNRESET before). Closing a Multiplexer's descriptor
+// closes the Multiplexer.
 func (k *Kernel) Close(fd int) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.enter()
+	return k.closeLocked(fd)
+}
+
+func (k *Kernel) closeLocked(fd int) error {
 	var err error
 	if f := k.lookup(fd); f == nil {
-		err = unix.EBADF
+		err = syscall.EBADF
 	} else if f.kind == kindMux {
 		f.mux.closeLocked()
 	} else {
@@ -619,99 +787,125 @@ func (k *Kernel) release(fd int) {
 	k.nopen--
 	f.fd = -1
 	k.teardown(f)
+	k.peers.drop(fd)
 	k.changed()
 }
 
 // teardown ends what a closed file referred to. k.mu is held.
 func (k *Kernel) teardown(f *file) {
 	f.forced = 0
+	f.handler = nil
 	switch f.kind {
 	case kindStream:
-		if f.state != sockConnected {
-			f.state = sockFailed // a connect in progress never completes
-			return
-		}
-		if f.rx.len() > 0 && f.peer != nil && f.peer.state == sockConnected {
-			f.peer.err = unix.ECONNRESET
-		}
-		f.rx.rclosed, f.rx.wclosed = true, true
-		f.tx.wclosed = true
+		connected := f.state == sockConnected
+		f.state = sockClosed // a connect in progress never completes
+		unread := len(f.rx.data) > f.rx.off
 		f.rx.discard()
-		f.state = sockFailed
+		f.rx.gone = true
+		switch {
+		case !connected:
+		case f.tcp && unread:
+			k.send(f.tx, arrival{rst: true})
+		case f.tcp && !f.wrShut:
+			k.send(f.tx, arrival{fin: true})
+		case !f.tcp:
+			if unread && f.peer.state == sockConnected {
+				f.peer.err = syscall.ECONNRESET
+			}
+			f.tx.fin = true
+		}
 	case kindPipeR:
-		f.rx.rclosed = true
+		f.rx.gone = true
 		f.rx.discard()
 	case kindPipeW:
-		f.tx.wclosed = true
+		f.tx.fin = true
 	case kindListener:
 		delete(k.listeners, f.addr)
 		for _, c := range f.backlog {
-			k.reset(c, unix.ECONNRESET) // as Linux resets unaccepted connections
+			// Linux resets the connections that were never accepted.
+			c.state = sockClosed
+			c.rx.discard()
+			c.rx.gone = true
+			k.send(c.tx, arrival{rst: true})
 		}
 		f.backlog = nil
 	}
 }
 
-// Reset aborts the connection fd belongs to, as a TCP RST does: both ends
-// lose their unread data, get ECONNRESET as their pending socket error,
-// and become Readable, Writable, ReadHangup, Hangup and Error.
+// Reset resets the connection fd belongs to, as when a TCP RST reaches
+// both of its ends: each end keeps and can read the bytes that had
+// arrived before it, then reads its pending error (ECONNRESET, or EPIPE
+// for a TCP end that had read the peer's end of stream without shutting
+// down its own writing side, as Linux does), then end of file; writes
+// fail with EPIPE. Both ends are then Readable, Writable, ReadHangup and
+// Hangup, and Error while the error is pending. Both descriptors stay
+// open.
 func (k *Kernel) Reset(fd int) error {
+	return k.call(opReset, fd, 0, func(f *file) error {
+		switch {
+		case f.kind != kindStream:
+			return syscall.ENOTSOCK
+		case f.state != sockConnected:
+			return syscall.ENOTCONN
+		}
+		k.abort(f)
+		return nil
+	})
+}
+
+// call makes a call on fd that needs it open: it takes the lock, looks fd
+// up (EBADF if it is not open), runs act, and records o with act's
+// result.
+func (k *Kernel) call(o op, fd int, arg int64, act func(f *file) error) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.enter()
-	f := k.lookup(fd)
-	var err error
-	switch {
-	case f == nil:
-		err = unix.EBADF
-	case f.kind != kindStream:
-		err = unix.ENOTSOCK
-	case f.state != sockConnected:
-		err = unix.ENOTCONN
-	default:
-		k.reset(f, unix.ECONNRESET)
+	err := error(syscall.EBADF)
+	if f := k.lookup(fd); f != nil {
+		err = act(f)
 	}
-	k.record(opReset, fd, 0, 0, err)
+	k.record(o, fd, arg, 0, err)
 	return err
 }
 
-// reset breaks f's connection with errno on both ends. k.mu is held.
-func (k *Kernel) reset(f *file, errno unix.Errno) {
-	for _, e := range [2]*file{f, f.peer} {
-		if e == nil || e.state != sockConnected {
-			continue
-		}
-		e.err = errno
-		e.state = sockFailed
-		e.rx.discard()
-		e.rx.rclosed, e.rx.wclosed = true, true
-		e.tx.rclosed, e.tx.wclosed = true, true
+// abort resets f's connection at both ends, each after what is on its
+// way to it. k.mu is held.
+func (k *Kernel) abort(f *file) {
+	k.send(f.rx, arrival{rst: true})
+	k.send(f.tx, arrival{rst: true})
+}
+
+// gotReset is a reset reaching f. k.mu is held.
+func (k *Kernel) gotReset(f *file) {
+	if f.state != sockConnected {
+		return // Linux ignores a reset on a closed socket
 	}
+	f.err = syscall.ECONNRESET
+	if f.tcp && f.rx.fin && !f.wrShut {
+		f.err = syscall.EPIPE // CLOSE_WAIT
+	}
+	f.state = sockClosed
 	k.changed()
 }
 
 // SockErr returns and clears fd's pending socket error, like
-// getsockopt(fd, SOL_SOCKET, SO_ERROR): 0 after a connect that succeeded,
-// unix.ECONNREFUSED after one that failed. err is unix.EBADF or
-// unix.ENOTSOCK when fd is not a socket.
-func (k *Kernel) SockErr(fd int) (errno unix.Errno, err error) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.enter()
-	f := k.lookup(fd)
-	switch {
-	case f == nil:
-		err = unix.EBADF
-	case f.kind != kindStream && f.kind != kindListener:
-		err = unix.ENOTSOCK
-	default:
-		errno, f.err = f.err, 0
-		if errno != 0 {
-			k.changed()
+// getsockopt(fd, SOL_SOCKET, SO_ERROR): nil after a connect that
+// succeeded, syscall.ECONNREFUSED after one that failed, syscall.EBADF or
+// syscall.ENOTSOCK when fd is not a socket. A pending error is returned as
+// a syscall.Errno.
+func (k *Kernel) SockErr(fd int) error {
+	return k.call(opSockErr, fd, 0, func(f *file) error {
+		switch {
+		case f.kind != kindStream && f.kind != kindListener:
+			return syscall.ENOTSOCK
+		case f.err == 0:
+			return nil
 		}
-	}
-	k.record(opSockErr, fd, 0, int(errno), err)
-	return errno, err
+		err := f.err
+		f.err = 0
+		k.changed()
+		return err
+	})
 }
 
 // SetReady forces readiness on fd for scripted tests: every Wait reports
@@ -720,24 +914,17 @@ func (k *Kernel) SockErr(fd int) (errno unix.Errno, err error) {
 // changes nothing else: a Read after a forced Readable on an empty socket
 // still returns EAGAIN.
 func (k *Kernel) SetReady(fd int, ev mux.Events) error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	k.enter()
-	f := k.lookup(fd)
-	var err error
-	if f == nil {
-		err = unix.EBADF
-	} else {
+	return k.call(opSetReady, fd, int64(ev), func(f *file) error {
 		f.forced = ev & mux.All
 		k.changed()
-	}
-	k.record(opSetReady, fd, int64(ev), 0, err)
-	return err
+		return nil
+	})
 }
 
 // Descriptors lists the open descriptors and what each refers to, such as
-// "socket", "pipe (read end)" or "multiplexer".
-func (k *Kernel) Descriptors() map[int]string {
+// "socket", "pipe (read end)" or "multiplexer". The error is always nil:
+// the signature is that of conformance.FDs.
+func (k *Kernel) Descriptors() (map[int]string, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	m := make(map[int]string, k.nopen)
@@ -746,25 +933,51 @@ func (k *Kernel) Descriptors() map[int]string {
 			m[fd] = kindNames[f.kind]
 		}
 	}
-	return m
+	return m, nil
 }
 
-// readiness returns what f is ready for now. k.mu is held.
+// errNoCloexec is CloseOnExec's answer.
+var errNoCloexec = fmt.Errorf("fake: descriptors have no close-on-exec flag: %w", errors.ErrUnsupported)
+
+// CloseOnExec returns an error wrapping errors.ErrUnsupported: the fake's
+// descriptors are never inherited by a child process, so they have no
+// such flag. It is there for conformance.FDs.
+func (k *Kernel) CloseOnExec(fd int) (bool, error) { return false, errNoCloexec }
+
+// readiness returns what f is ready for now, as the OS backends report it:
+// Hangup and Error come with Readable and Writable (a read or write would
+// not block), ReadHangup with Readable. k.mu is held.
 func (k *Kernel) readiness(f *file) mux.Events {
+	if f.kind == kindStream && f.state == sockConnected && f.err == 0 && f.forced == 0 &&
+		!f.rdShut && !f.wrShut && !f.rx.fin && !f.tx.gone {
+		// An open connection, the common case by far: nothing to
+		// normalise, and Wait asks this of every added descriptor.
+		var ev mux.Events
+		if f.rx.arrived > 0 {
+			ev = mux.Readable
+			if f.rx.urgent() {
+				ev |= mux.Priority
+			}
+		}
+		if f.tx.space() > 0 {
+			ev |= mux.Writable
+		}
+		return ev
+	}
 	var ev mux.Events
 	switch f.kind {
 	case kindFile:
 		ev = mux.Readable | mux.Writable
 	case kindPipeR:
-		if f.rx.len() > 0 || f.rx.wclosed {
+		if f.rx.len() > 0 || f.rx.fin {
 			ev |= mux.Readable
 		}
-		if f.rx.wclosed {
+		if f.rx.fin {
 			ev |= mux.Hangup
 		}
 	case kindPipeW:
-		if f.tx.rclosed {
-			ev |= mux.Writable | mux.Error
+		if f.tx.gone {
+			ev |= mux.Error
 		} else if f.tx.space() > 0 {
 			ev |= mux.Writable
 		}
@@ -773,45 +986,53 @@ func (k *Kernel) readiness(f *file) mux.Events {
 			ev |= mux.Readable
 		}
 	case kindStream:
-		switch f.state {
-		case sockFresh:
-			ev = mux.Writable | mux.Hangup
-		case sockConnecting:
-		case sockFailed:
-			ev = mux.Readable | mux.Writable | mux.ReadHangup | mux.Hangup
-			if f.err != 0 {
-				ev |= mux.Error
-			}
-		case sockConnected:
-			rcvShut := f.rx.wclosed || f.rdShut
-			sndShut := f.tx.rclosed || f.wrShut
-			if f.rx.len() > 0 || rcvShut || f.err != 0 {
-				ev |= mux.Readable
-			}
-			if rcvShut {
-				ev |= mux.ReadHangup
-			}
-			if rcvShut && sndShut {
-				ev |= mux.Hangup
-			}
-			if sndShut || f.tx.space() > 0 {
-				ev |= mux.Writable
-			}
-			if f.rx.urgent() {
-				ev |= mux.Priority
-			}
-			if f.err != 0 {
-				ev |= mux.Error
-			}
-		}
+		ev = streamReadiness(f)
 	}
-	return ev | f.forced
+	ev |= f.forced
+	if ev&(mux.Hangup|mux.Error) != 0 {
+		ev |= mux.Readable | mux.Writable
+	}
+	if ev&mux.ReadHangup != 0 {
+		ev |= mux.Readable
+	}
+	return ev
 }
 
-// clampAdd returns now+d, or ok false if that overflows.
-func clampAdd(now, d time.Duration) (time.Duration, bool) {
-	if d > math.MaxInt64-now {
-		return 0, false
+// streamReadiness is what Linux's tcp_poll and unix_poll say of f. k.mu is
+// held.
+func streamReadiness(f *file) mux.Events {
+	var ev mux.Events
+	switch f.state {
+	case sockFresh:
+		return mux.Writable | mux.Hangup // a fresh TCP socket is CLOSE: EPOLLOUT|EPOLLHUP
+	case sockConnecting:
+		return 0
+	case sockClosed:
+		ev = mux.ReadHangup | mux.Hangup
+	case sockConnected:
+		rcvShut := f.rdShut || f.rx.fin
+		sndShut := f.wrShut || !f.tcp && f.tx.gone // AF_UNIX: the peer's SHUT_RD or close
+		if f.rx.len() > 0 || rcvShut {
+			ev |= mux.Readable
+		}
+		if rcvShut {
+			ev |= mux.ReadHangup
+		}
+		if rcvShut && sndShut {
+			ev |= mux.Hangup
+		}
+		if sndShut || f.tx.space() > 0 {
+			ev |= mux.Writable
+		}
+		if f.rx.urgent() {
+			ev |= mux.Priority
+		}
 	}
-	return now + d, true
+	if f.rx.len() > 0 {
+		ev |= mux.Readable
+	}
+	if f.err != 0 {
+		ev |= mux.Error
+	}
+	return ev
 }

@@ -2,10 +2,11 @@ package fake_test
 
 import (
 	"errors"
+	"fmt"
+	"math"
+	"syscall"
 	"testing"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/muxkit/muxkit/mux"
 	"github.com/muxkit/muxkit/mux/fake"
@@ -73,13 +74,13 @@ func TestLowestFreeDescriptor(t *testing.T) {
 	if err := k.Close(b); err != nil {
 		t.Fatalf("Close(%d) = %v", b, err)
 	}
-	if err := k.Close(b); err != unix.EBADF {
+	if err := k.Close(b); err != syscall.EBADF {
 		t.Fatalf("second Close(%d) = %v; want EBADF", b, err)
 	}
-	if _, err := k.Read(b, make([]byte, 1)); err != unix.EBADF {
+	if _, err := k.Read(b, make([]byte, 1)); err != syscall.EBADF {
 		t.Fatalf("Read of closed fd = %v; want EBADF", err)
 	}
-	if _, err := k.Write(99, []byte("x")); err != unix.EBADF {
+	if _, err := k.Write(99, []byte("x")); err != syscall.EBADF {
 		t.Fatalf("Write of never-opened fd = %v; want EBADF", err)
 	}
 }
@@ -88,7 +89,7 @@ func TestStreamSemantics(t *testing.T) {
 	k := fake.New(fake.Config{Buffer: 10})
 	a, b := mustPair(t, k)
 	buf := make([]byte, 16)
-	if _, err := k.Read(a, buf); err != unix.EAGAIN {
+	if _, err := k.Read(a, buf); err != syscall.EAGAIN {
 		t.Fatalf("Read of empty socket = %v; want EAGAIN", err)
 	}
 	if n, err := k.Write(b, []byte("0123456")); n != 7 || err != nil {
@@ -97,16 +98,16 @@ func TestStreamSemantics(t *testing.T) {
 	if n, err := k.Write(b, []byte("789abc")); n != 3 || err != nil {
 		t.Fatalf("Write(6 bytes) with 3 free = %d, %v; want a short write 3, nil", n, err)
 	}
-	if n, err := k.Write(b, []byte("x")); n != 0 || err != unix.EAGAIN {
+	if n, err := k.Write(b, []byte("x")); n != 0 || err != syscall.EAGAIN {
 		t.Fatalf("Write to a full buffer = %d, %v; want 0, EAGAIN", n, err)
 	}
 	if n, err := k.Read(a, buf[:4]); n != 4 || err != nil || string(buf[:4]) != "0123" {
 		t.Fatalf("Read(4) = %d, %v, %q; want 4, nil, \"0123\"", n, err, buf[:n])
 	}
-	if err := k.Shutdown(b, unix.SHUT_WR); err != nil {
+	if err := k.Shutdown(b, fake.ShutWrite); err != nil {
 		t.Fatalf("Shutdown(SHUT_WR) = %v", err)
 	}
-	if _, err := k.Write(b, []byte("x")); err != unix.EPIPE {
+	if _, err := k.Write(b, []byte("x")); err != syscall.EPIPE {
 		t.Fatalf("Write after own SHUT_WR = %v; want EPIPE", err)
 	}
 	if n, err := k.Read(a, buf); n != 6 || err != nil || string(buf[:6]) != "456789" {
@@ -124,12 +125,13 @@ func TestStreamSemantics(t *testing.T) {
 	if err := k.Close(b); err != nil {
 		t.Fatalf("Close = %v", err)
 	}
-	// b closed with "hi" unread: a gets ECONNRESET once, then EPIPE.
-	if _, err := k.Write(a, []byte("x")); err != unix.ECONNRESET {
-		t.Fatalf("Write after the peer closed with unread data = %v; want ECONNRESET", err)
+	// b closed with "hi" unread: as on Linux's AF_UNIX, a's writes fail
+	// with EPIPE, and its read returns ECONNRESET once.
+	if _, err := k.Write(a, []byte("x")); err != syscall.EPIPE {
+		t.Fatalf("Write after the peer closed with unread data = %v; want EPIPE", err)
 	}
-	if _, err := k.Write(a, []byte("x")); err != unix.EPIPE {
-		t.Fatalf("second Write after peer close = %v; want EPIPE", err)
+	if _, err := k.Read(a, buf); err != syscall.ECONNRESET {
+		t.Fatalf("Read after the peer closed with unread data = %v; want ECONNRESET", err)
 	}
 }
 
@@ -141,7 +143,7 @@ func TestPeerCloseReadiness(t *testing.T) {
 	if got := waitFor(t, m, a, 0); got != mux.Writable {
 		t.Fatalf("idle socket reported %v; want Writable", got)
 	}
-	k.Shutdown(b, unix.SHUT_WR)
+	k.Shutdown(b, fake.ShutWrite)
 	if got, want := waitFor(t, m, a, 0), mux.Readable|mux.Writable|mux.ReadHangup; got != want {
 		t.Fatalf("after peer SHUT_WR: %v; want %v", got, want)
 	}
@@ -158,7 +160,7 @@ func TestPeerCloseReadiness(t *testing.T) {
 	if got := waitFor(t, m, c, 0); !got.Has(mux.Error | mux.Hangup) {
 		t.Fatalf("peer closed with unread data: %v; want Error|Hangup", got)
 	}
-	if _, err := k.Read(c, make([]byte, 8)); err != unix.ECONNRESET {
+	if _, err := k.Read(c, make([]byte, 8)); err != syscall.ECONNRESET {
 		t.Fatalf("Read after peer closed with unread data = %v; want ECONNRESET", err)
 	}
 }
@@ -166,13 +168,13 @@ func TestPeerCloseReadiness(t *testing.T) {
 func TestPipe(t *testing.T) {
 	k := fake.New(fake.Config{Buffer: 8192})
 	r, w, _ := k.Pipe()
-	if _, err := k.Write(r, []byte("x")); err != unix.EBADF {
+	if _, err := k.Write(r, []byte("x")); err != syscall.EBADF {
 		t.Fatalf("Write to a pipe's read end = %v; want EBADF", err)
 	}
 	if n, err := k.Write(w, make([]byte, 5000)); n != 5000 || err != nil {
 		t.Fatalf("Write(5000) = %d, %v; want 5000, nil", n, err)
 	}
-	if n, err := k.Write(w, make([]byte, 4000)); n != 0 || err != unix.EAGAIN {
+	if n, err := k.Write(w, make([]byte, 4000)); n != 0 || err != syscall.EAGAIN {
 		t.Fatalf("Write(4000) with 3192 free = %d, %v; want EAGAIN (writes up to PIPE_BUF are atomic)", n, err)
 	}
 	if n, err := k.Write(w, make([]byte, 5000)); n != 3192 || err != nil {
@@ -184,7 +186,7 @@ func TestPipe(t *testing.T) {
 	if got := waitFor(t, m, w, 0); got != mux.Writable|mux.Error {
 		t.Fatalf("pipe with no reader: %v; want Writable|Error", got)
 	}
-	if _, err := k.Write(w, []byte("x")); err != unix.EPIPE {
+	if _, err := k.Write(w, []byte("x")); err != syscall.EPIPE {
 		t.Fatalf("Write with no reader = %v; want EPIPE", err)
 	}
 }
@@ -196,18 +198,18 @@ func TestConnect(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Listen = %v", err)
 	}
-	if _, err := k.Listen("db:5432"); err != unix.EADDRINUSE {
+	if _, err := k.Listen("db:5432"); err != syscall.EADDRINUSE {
 		t.Fatalf("second Listen on the same address = %v; want EADDRINUSE", err)
 	}
 	mustAdd(t, m, l, mux.Readable)
 	c, _ := k.Socket()
-	if err := k.Connect(c, "db:5432"); err != unix.EINPROGRESS {
+	if err := k.Connect(c, "db:5432"); err != syscall.EINPROGRESS {
 		t.Fatalf("Connect = %v; want EINPROGRESS", err)
 	}
-	if err := k.Connect(c, "db:5432"); err != unix.EALREADY {
+	if err := k.Connect(c, "db:5432"); err != syscall.EALREADY {
 		t.Fatalf("second Connect = %v; want EALREADY", err)
 	}
-	if _, err := k.Write(c, []byte("x")); err != unix.EAGAIN {
+	if _, err := k.Write(c, []byte("x")); err != syscall.EAGAIN {
 		t.Fatalf("Write while connecting = %v; want EAGAIN", err)
 	}
 	mustAdd(t, m, c, mux.Writable)
@@ -220,14 +222,14 @@ func TestConnect(t *testing.T) {
 	if got := k.Now().Sub(start); got != 5*time.Millisecond {
 		t.Fatalf("connect completed after %v of virtual time; want exactly the 5ms latency", got)
 	}
-	if e, err := k.SockErr(c); e != 0 || err != nil {
-		t.Fatalf("SockErr after connect = %v, %v; want 0, nil", e, err)
+	if err := k.SockErr(c); err != nil {
+		t.Fatalf("SockErr after connect = %v; want nil", err)
 	}
 	s, err := k.Accept(l)
 	if err != nil {
 		t.Fatalf("Accept = %v", err)
 	}
-	if _, err := k.Accept(l); err != unix.EAGAIN {
+	if _, err := k.Accept(l); err != syscall.EAGAIN {
 		t.Fatalf("second Accept = %v; want EAGAIN", err)
 	}
 	k.Write(c, []byte("ping"))
@@ -244,11 +246,11 @@ func TestConnect(t *testing.T) {
 	if got := waitFor(t, m, d, -1); got != mux.Writable|mux.Hangup|mux.Error {
 		t.Fatalf("refused connect reported %v; want Writable|Hangup|Error (no ReadHangup without Readable interest)", got)
 	}
-	if e, err := k.SockErr(d); e != unix.ECONNREFUSED || err != nil {
-		t.Fatalf("SockErr after refused connect = %v, %v; want ECONNREFUSED", e, err)
+	if err := k.SockErr(d); err != syscall.ECONNREFUSED {
+		t.Fatalf("SockErr after refused connect = %v; want ECONNREFUSED", err)
 	}
-	if e, _ := k.SockErr(d); e != 0 {
-		t.Fatalf("second SockErr = %v; want 0 (SO_ERROR is cleared when read)", e)
+	if err := k.SockErr(d); err != nil {
+		t.Fatalf("second SockErr = %v; want nil (SO_ERROR is cleared when read)", err)
 	}
 }
 
@@ -278,14 +280,14 @@ func TestVirtualClock(t *testing.T) {
 	a, b := mustPair(t, k)
 	mustAdd(t, m, a, mux.Readable)
 	start, real := k.Now(), time.Now()
-	if got := waitFor(t, m, a, time.Hour); got != 0 {
-		t.Fatalf("Wait(1h) on an idle socket reported %v; want nothing", got)
+	if got := waitFor(t, m, a, 30*time.Minute); got != 0 {
+		t.Fatalf("Wait(30m) on an idle socket reported %v; want nothing", got)
 	}
-	if got := k.Now().Sub(start); got != time.Hour {
-		t.Fatalf("Wait(1h) moved the virtual clock by %v; want exactly 1h", got)
+	if got := k.Now().Sub(start); got != 30*time.Minute {
+		t.Fatalf("Wait(30m) moved the virtual clock by %v; want exactly 30m", got)
 	}
 	if r := time.Since(real); r > time.Second {
-		t.Fatalf("Wait(1h) took %v of real time; want it to jump, not sleep", r)
+		t.Fatalf("Wait(30m) took %v of real time; want it to jump, not sleep", r)
 	}
 	// Readiness scheduled at a virtual instant stops the jump there.
 	k.After(3*time.Second, func() { k.Write(b, []byte("late")) })
@@ -345,7 +347,7 @@ func TestSetReady(t *testing.T) {
 	if got := waitFor(t, m, a, 0); got != mux.Readable|mux.Hangup {
 		t.Fatalf("after SetReady(Readable|Hangup): %v; want Readable|Hangup", got)
 	}
-	if _, err := k.Read(a, make([]byte, 1)); err != unix.EAGAIN {
+	if _, err := k.Read(a, make([]byte, 1)); err != syscall.EAGAIN {
 		t.Fatalf("Read after forced readiness = %v; want EAGAIN (nothing is really there)", err)
 	}
 	k.SetReady(a, 0)
@@ -356,13 +358,13 @@ func TestSetReady(t *testing.T) {
 
 func TestMuxDescriptorReleased(t *testing.T) {
 	k := fake.New(fake.Config{})
-	before := len(k.Descriptors())
+	before := len(descriptors(t, k))
 	m, _ := k.NewMux()
-	if got := len(k.Descriptors()); got != before+1 {
+	if got := len(descriptors(t, k)); got != before+1 {
 		t.Fatalf("NewMux opened %d descriptors; want 1", got-before)
 	}
 	m.Close()
-	if got := len(k.Descriptors()); got != before {
+	if got := len(descriptors(t, k)); got != before {
 		t.Fatalf("after Close, %d descriptors open; want %d", got, before)
 	}
 	if err := m.Close(); err != nil {
@@ -382,5 +384,59 @@ func TestFileDescriptor(t *testing.T) {
 	k.Write(f, []byte("abc"))
 	if n, err := k.Read(f, make([]byte, 4)); n != 0 || err != nil {
 		t.Fatalf("Read at end of file = %d, %v; want 0, nil", n, err)
+	}
+}
+
+func descriptors(t *testing.T, k *fake.Kernel) map[int]string {
+	t.Helper()
+	d, err := k.Descriptors()
+	if err != nil {
+		t.Fatalf("Descriptors() = %v; want no error", err)
+	}
+	return d
+}
+
+// mustTCP returns the two ends of a TCP connection: the client's, from
+// Dial, and the server's, from Accept.
+func mustTCP(t *testing.T, k *fake.Kernel) (client, server int) {
+	t.Helper()
+	addr := fmt.Sprintf("tcp-%d:80", k.Elapsed())
+	l, err := k.Listen(addr)
+	if err != nil {
+		t.Fatalf("Listen(%q) = %v", addr, err)
+	}
+	c, err := k.Dial(addr)
+	if err != nil {
+		t.Fatalf("Dial(%q) = %v", addr, err)
+	}
+	k.Advance(fake.DefaultLatency)
+	s, err := k.Accept(l)
+	if err != nil {
+		t.Fatalf("Accept after the connect = %v", err)
+	}
+	k.Close(l)
+	return c, s
+}
+
+// TestHugeBadDescriptor: a call on a number the kernel never gave out is
+// EBADF at once, whatever the number, and makes no room for it (the trace
+// once grew a table to the number before the call was refused).
+func TestHugeBadDescriptor(t *testing.T) {
+	k := fake.New(fake.Config{})
+	m, err := k.NewMux()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	for _, fd := range []int{100_000, 1 << 30, 1 << 40, math.MaxInt} {
+		if err := m.Add(fd, mux.Readable); !errors.Is(err, mux.ErrBadFD) {
+			t.Errorf("Add(%d) = %v; want ErrBadFD", fd, err)
+		}
+		if _, err := k.Read(fd, make([]byte, 1)); err != syscall.EBADF {
+			t.Errorf("Read(%d) = %v; want EBADF", fd, err)
+		}
+	}
+	if allocs := testing.AllocsPerRun(10, func() { m.Add(1<<40, mux.Readable) }); allocs > 2 {
+		t.Errorf("Add(1<<40) allocated %v times; want only its error", allocs)
 	}
 }

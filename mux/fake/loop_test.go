@@ -3,9 +3,8 @@ package fake_test
 import (
 	"bytes"
 	"fmt"
+	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/muxkit/muxkit/mux"
 	"github.com/muxkit/muxkit/mux/fake"
@@ -83,7 +82,7 @@ func runEcho(k *fake.Kernel, clients, size int) echoResult {
 			res.errs = append(res.errs, fmt.Sprint("Socket: ", err))
 			return res
 		}
-		if err := k.Connect(fd, "echo:7"); err != unix.EINPROGRESS {
+		if err := k.Connect(fd, "echo:7"); err != syscall.EINPROGRESS {
 			res.errs = append(res.errs, fmt.Sprint("Connect: ", err))
 			return res
 		}
@@ -123,19 +122,19 @@ func runEcho(k *fake.Kernel, clients, size int) echoResult {
 				continue
 			}
 			if c.connecting {
-				if !ev.Events.Has(mux.Writable) && !ev.Events.Has(mux.Error) {
+				if !ev.Events.Any(mux.Writable | mux.Error) {
 					continue
 				}
-				if e, _ := k.SockErr(c.fd); e != 0 {
+				if e := k.SockErr(c.fd); e != nil {
 					drop(c, fmt.Sprint("connect: ", e))
 					continue
 				}
 				c.connecting = false
 			}
-			if ev.Events.Has(mux.Readable) || ev.Events.Has(mux.Error) || ev.Events.Has(mux.Hangup) {
+			if ev.Events.Any(mux.Readable | mux.Error | mux.Hangup) {
 				n, err := k.Read(c.fd, buf)
 				switch {
-				case err == unix.EAGAIN:
+				case err == syscall.EAGAIN:
 				case err != nil:
 					drop(c, fmt.Sprint("read: ", err))
 					continue
@@ -160,7 +159,7 @@ func runEcho(k *fake.Kernel, clients, size int) echoResult {
 			if ev.Events.Has(mux.Writable) && len(c.out) > 0 {
 				n, err := k.Write(c.fd, c.out)
 				switch {
-				case err == unix.EAGAIN:
+				case err == syscall.EAGAIN:
 				case err != nil:
 					drop(c, fmt.Sprint("write: ", err))
 					continue
@@ -169,7 +168,7 @@ func runEcho(k *fake.Kernel, clients, size int) echoResult {
 				}
 			}
 			if c.client && len(c.out) == 0 && !c.shut && !c.connecting {
-				if err := k.Shutdown(c.fd, unix.SHUT_WR); err != nil {
+				if err := k.Shutdown(c.fd, fake.ShutWrite); err != nil {
 					drop(c, fmt.Sprint("shutdown: ", err))
 					continue
 				}

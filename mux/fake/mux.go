@@ -1,11 +1,9 @@
 package fake
 
 import (
-	"fmt"
 	"slices"
+	"syscall"
 	"time"
-
-	"golang.org/x/sys/unix"
 
 	"github.com/muxkit/muxkit/mux"
 )
@@ -17,6 +15,9 @@ import (
 // It watches descriptor numbers, as poll(2) does: a descriptor closed while
 // added is reported with Error (like POLLNVAL) until it is removed, and if
 // its number is reused while still added, the new file is watched.
+//
+// Its Wait fails rather than let a test hang: see BusyLoopError,
+// HorizonError and StallError.
 type Mux struct {
 	k *Kernel
 
@@ -30,10 +31,17 @@ type Mux struct {
 	scratch []mux.Event // what is ready, reused by every Wait
 
 	// Busy-loop detection: the last Wait's report and the state it left.
+	waits        uint64 // Waits that got as far as the detector
+	lastWait     uint64 // Seq of the last Wait's record
 	lastSig      uint64
 	lastProgress uint64
 	lastNow      time.Duration
 	spins        int
+	stuck        error // the busy loop found: every later Wait returns it
+
+	// Stall detection for Waits that block in real time.
+	stallTimer *time.Timer
+	stalled    bool
 }
 
 // reg is one added descriptor.
@@ -41,6 +49,8 @@ type reg struct {
 	fd       int
 	interest mux.Events
 	held     mux.Events // a Split fault held this condition back last Wait
+	reported uint64     // Mux.waits of the last Wait that reported fd
+	streak   int        // consecutive Waits that reported fd with no call on it in between
 }
 
 // NewMux returns a Multiplexer over k. Like epoll_create, it takes a
@@ -104,15 +114,15 @@ func (m *Mux) add(fd int, interest mux.Events) error {
 	f := k.lookup(fd)
 	switch {
 	case f == nil:
-		return opErr("add", fd, mux.ErrBadFD, unix.EBADF)
+		return opErr("add", fd, mux.ErrBadFD, syscall.EBADF)
 	case f.kind == kindMux && f.mux == m:
-		return opErr("add", fd, mux.ErrInvalid, unix.EINVAL)
+		return opErr("add", fd, mux.ErrInvalid, syscall.EINVAL)
 	}
 	i, ok := m.find(fd)
 	if ok {
-		return opErr("add", fd, mux.ErrExists, unix.EEXIST)
+		return opErr("add", fd, mux.ErrExists, syscall.EEXIST)
 	}
-	if err := k.addError(fd); err != nil {
+	if err := k.addError(f, m); err != nil {
 		return opErr("add", fd, nil, err)
 	}
 	m.regs = slices.Insert(m.regs, i, reg{fd: fd, interest: interest})
@@ -144,10 +154,11 @@ func (m *Mux) modify(fd int, interest mux.Events) error {
 	if !ok {
 		return opErr("modify", fd, mux.ErrNotAdded, nil)
 	}
-	if err := m.k.addError(fd); err != nil {
+	if err := m.k.addError(m.k.lookup(fd), m); err != nil {
 		return opErr("modify", fd, nil, err)
 	}
-	m.regs[i] = reg{fd: fd, interest: interest}
+	m.regs[i].interest = interest
+	m.regs[i].held = 0
 	m.k.changed()
 	return nil
 }
@@ -217,6 +228,9 @@ func (m *Mux) closeLocked() {
 		m.k.release(m.fd)
 		m.fd = -1
 	}
+	if m.stallTimer != nil {
+		m.stallTimer.Stop()
+	}
 	m.k.changed()
 }
 
@@ -224,14 +238,21 @@ func (m *Mux) closeLocked() {
 //
 // Time is the kernel's virtual time. With nothing ready, Wait moves the
 // clock instead of sleeping: to the next scheduled instant (a connect
-// completing, a function from At or After), running what is due and
-// looking again, or else to its deadline, and returns (0, nil) there at
-// once in real time. Only a Wait with a negative timeout and nothing
-// scheduled blocks in real time, until another goroutine changes
-// something (writes, adds, Wake, Close, Advance, …). A timeout so large
-// that the deadline overflows the clock counts as negative. So a timed
-// Wait does not wait for other goroutines: what they do after it has
-// jumped is seen by the next Wait.
+// completing, bytes arriving, a function from At or After), running what
+// is due there and the peers that react to it, and looking again, or else
+// to its deadline, and returns (0, nil) there at once in real time. Only a
+// Wait with a negative timeout, or one of 146 years or more (the OS
+// backends clamp timeouts to that, so they never end in practice), and
+// nothing scheduled blocks in real time, until another goroutine changes
+// something (writes, adds, Wake, Close, Advance, …). So a timed Wait does
+// not wait for other goroutines: what they do after it has jumped is seen
+// by the next Wait (but see Config.Settle).
+//
+// Wait fails instead of letting a test hang: with an error wrapping
+// *BusyLoopError when the loop spins (and at every later call), with one
+// wrapping *HorizonError when it would move the clock past
+// Config.Horizon, and with one wrapping *StallError when it has blocked
+// for Config.Stall of real time while no goroutine called the kernel.
 func (m *Mux) Wait(events []mux.Event, timeout time.Duration) (int, error) {
 	k := m.k
 	k.mu.Lock()
@@ -245,35 +266,43 @@ func (m *Mux) Wait(events []mux.Event, timeout time.Duration) (int, error) {
 		err = opErr("wait", -1, mux.ErrInvalid, nil)
 	case m.waiting:
 		err = opErr("wait", -1, mux.ErrBusy, nil)
+	case m.stuck != nil:
+		err = opErr("wait", -1, nil, m.stuck)
 	}
 	if err != nil {
-		k.record(opWait, m.fd, int64(timeout), 0, err)
+		m.lastWait = k.recordWait(m.fd, timeout, nil, err)
 		return 0, err
 	}
 	m.waiting = true
 	n, err := m.wait(events, timeout)
 	m.waiting = false
 	m.woken = false
-	k.record(opWait, m.fd, int64(timeout), n, err)
-	sig := k.recordEvents(events[:n])
 	if err == nil {
-		m.detectBusyLoop(sig, events[:n])
+		if busy := m.detectBusyLoop(events[:n]); busy != nil {
+			m.stuck = busy
+			if k.busyErr == nil {
+				k.busyErr = busy
+			}
+			n, err = 0, opErr("wait", -1, nil, busy)
+		}
 	}
+	m.lastWait = k.recordWait(m.fd, timeout, events[:n], err)
 	return n, err
 }
 
 func (m *Mux) wait(events []mux.Event, timeout time.Duration) (int, error) {
 	k := m.k
-	deadline, finite := clampAdd(k.now, timeout)
-	if timeout < 0 {
-		finite = false
-	}
+	// A timeout of timeout.Max (146 years) or more is clamped to forever,
+	// which is what the OS backends' clamp to timeout.Max amounts to: the
+	// virtual clock does not jump to the end of time.
+	finite := timeout >= 0 && timeout < maxTimeout
+	deadline := satAdd(k.now, timeout)
 	for {
 		if m.closed {
 			return 0, opErr("wait", -1, mux.ErrClosed, nil)
 		}
-		if k.fireDue() {
-			continue // the clock or a user function may have changed anything
+		if k.runPeers() || k.fireDue() {
+			continue // peers, the clock or a user function may have changed anything
 		}
 		if n := m.collect(events); n > 0 || m.woken {
 			return n, nil
@@ -281,21 +310,74 @@ func (m *Mux) wait(events []mux.Event, timeout time.Duration) (int, error) {
 		if timeout == 0 || finite && k.now >= deadline {
 			return 0, nil
 		}
-		if k.fire(k.faults.EarlyWake, faultEarlyWake, m.fd) {
-			if finite {
-				k.setNow(k.now + time.Duration(k.rng.Int64N(int64(deadline-k.now))))
+		next, ok := deadline, finite
+		if len(k.timers) > 0 && (!ok || k.timers[0].at < next) {
+			next, ok = k.timers[0].at, true
+		}
+		if k.fire(faultEarlyWake, nil, m) {
+			// Early, but never past what is scheduled: instants stay exact.
+			if lim := min(next, k.horizon); ok && lim > k.now {
+				k.setNow(k.now + time.Duration(k.int64N(int64(lim-k.now))))
 			}
 			return 0, nil
 		}
 		switch {
-		case len(k.timers) > 0 && (!finite || k.timers[0].at <= deadline):
-			k.setNow(k.timers[0].at)
-		case finite:
-			k.setNow(deadline)
+		case ok && next > k.horizon:
+			k.setNow(k.horizon)
+			return 0, opErr("wait", -1, nil, &HorizonError{Horizon: k.horizon, Timeout: timeout, Next: next, Watching: m.watching()})
+		case ok:
+			k.setNow(next)
 		default:
-			k.cond.Wait()
+			if err := m.block(); err != nil {
+				return 0, err
+			}
 		}
 	}
+}
+
+// block waits for another goroutine to change something, for at most
+// Config.Stall of real time without any call to the kernel. k.mu is held.
+func (m *Mux) block() error {
+	k := m.k
+	if k.stall <= 0 {
+		k.cond.Wait()
+		return nil
+	}
+	calls := k.trace.next
+	if m.stallTimer == nil {
+		m.stallTimer = time.AfterFunc(k.stall, m.stallFired)
+	} else {
+		m.stallTimer.Reset(k.stall)
+	}
+	m.stalled = false
+	k.cond.Wait()
+	if !m.stalled {
+		m.stallTimer.Stop()
+		return nil
+	}
+	m.stalled = false
+	if k.trace.next != calls {
+		return nil // some goroutine called the kernel: look again, and wait afresh
+	}
+	return opErr("wait", -1, nil, &StallError{Stall: k.stall, Watching: m.watching(), At: k.now})
+}
+
+// stallFired is the stall timer's function.
+func (m *Mux) stallFired() {
+	k := m.k
+	k.mu.Lock()
+	m.stalled = true
+	k.cond.Broadcast()
+	k.mu.Unlock()
+}
+
+// watching lists the added descriptors with their interest. k.mu is held.
+func (m *Mux) watching() []mux.Event {
+	w := make([]mux.Event, len(m.regs))
+	for i, r := range m.regs {
+		w[i] = mux.Event{FD: r.fd, Events: r.interest}
+	}
+	return w
 }
 
 // find returns the index of fd in m.regs, or where it would go. k.mu is
@@ -319,9 +401,9 @@ func (m *Mux) collect(events []mux.Event) int {
 		}
 		ev := k.readiness(f) & mux.Reportable(r.interest)
 		if k.faults.Spurious > 0 {
-			if miss := r.interest &^ ev & (mux.Readable | mux.Writable); miss != 0 && k.fire(k.faults.Spurious, faultSpurious, fd) {
+			if miss := r.interest &^ ev & (mux.Readable | mux.Writable); miss != 0 && k.fire(faultSpurious, f, m) {
 				if miss == mux.Readable|mux.Writable {
-					miss = mux.Readable << k.rng.IntN(2)
+					miss = mux.Readable << k.intN(2)
 				}
 				ev |= miss
 			}
@@ -330,7 +412,7 @@ func (m *Mux) collect(events []mux.Event) int {
 			if r.held != 0 {
 				ev &^= both &^ r.held
 				r.held = 0
-			} else if k.faults.Split > 0 && k.fire(k.faults.Split, faultSplit, fd) {
+			} else if k.faults.Split > 0 && k.fire(faultSplit, f, m) {
 				r.held = mux.Writable
 				ev &^= mux.Writable
 			}
@@ -348,7 +430,10 @@ func (m *Mux) collect(events []mux.Event) int {
 	}
 	start := 0
 	if k.shuffle {
-		k.rng.Shuffle(n, func(i, j int) { ready[i], ready[j] = ready[j], ready[i] })
+		for i := n - 1; i > 0; i-- {
+			j := k.intN(i + 1)
+			ready[i], ready[j] = ready[j], ready[i]
+		}
 	} else {
 		start, _ = slices.BinarySearchFunc(ready, m.cursor, func(ev mux.Event, fd int) int { return ev.FD - fd })
 		if start == n {
@@ -356,62 +441,18 @@ func (m *Mux) collect(events []mux.Event) int {
 		}
 	}
 	room := min(n, len(events))
-	if room > 1 && k.fire(k.faults.Truncate, faultTruncate, m.fd) {
-		room = 1 + k.rng.IntN(room-1)
+	if room > 1 && k.fire(faultTruncate, nil, m) {
+		room = 1 + k.intN(room-1)
 	}
 	for i := range room {
 		events[i] = ready[(start+i)%n]
 	}
 	m.cursor = events[room-1].FD + 1
-	if room > 1 && k.fire(k.faults.Reuse, faultReuse, m.fd) {
-		fd := events[1+k.rng.IntN(room-1)].FD
-		if f := k.lookup(fd); f != nil && f.kind != kindMux {
+	if room > 1 && k.faults.Reuse > 0 {
+		fd := events[1+k.intN(room-1)].FD
+		if f := k.lookup(fd); f != nil && f.kind != kindMux && k.fire(faultReuse, f, m) {
 			k.reuse = reuseFault{fd: fd, f: f}
 		}
 	}
 	return room
-}
-
-// BusyLoopError reports Waits that made no progress: the same report, again
-// and again, with no I/O, no registration change, no Wake and no virtual
-// time passing in between. It is the signature of a loop that keeps
-// getting an event it never handles — a descriptor at end of file that it
-// neither reads to EOF and closes nor removes, a Hangup it ignores, or
-// Wait(0) polled with nothing to do.
-type BusyLoopError struct {
-	Waits  int           // consecutive Waits with the same report
-	Events []mux.Event   // what each of them reported
-	At     time.Duration // virtual time since the kernel's start
-}
-
-func (e *BusyLoopError) Error() string {
-	return fmt.Sprintf("fake: busy loop: %d consecutive Waits reported %v with no I/O, no registration change and no time passing (at %v)",
-		e.Waits, e.Events, e.At)
-}
-
-// detectBusyLoop compares this Wait with the last. k.mu is held.
-func (m *Mux) detectBusyLoop(sig uint64, events []mux.Event) {
-	k := m.k
-	if k.busyMax < 0 {
-		return
-	}
-	if sig == m.lastSig && k.progress == m.lastProgress && k.now == m.lastNow {
-		m.spins++
-		if m.spins >= k.busyMax && k.busyErr == nil {
-			k.busyErr = &BusyLoopError{Waits: m.spins, Events: slices.Clone(events), At: k.now}
-			k.record(opBusyLoop, m.fd, int64(m.spins), len(events), nil)
-		}
-	} else {
-		m.spins = 1
-	}
-	m.lastSig, m.lastProgress, m.lastNow = sig, k.progress, k.now
-}
-
-// BusyLoop returns a *BusyLoopError once some Multiplexer of k has seen
-// Config.BusyLoop consecutive Waits without progress, and nil until then.
-// Check it at the end of a test of an event loop.
-func (k *Kernel) BusyLoop() error {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	return k.busyErr
 }

@@ -1,85 +1,103 @@
 package fake
 
 import (
-	"golang.org/x/sys/unix"
+	"strconv"
+	"syscall"
+	"time"
 )
 
 // backlogMax is the listen(2) backlog: connections beyond it are refused.
 const backlogMax = 128
 
-// Socket returns a new, unconnected stream socket, like socket(2). Until
-// Connect it reads ENOTCONN, writes EPIPE and polls Writable|Hangup, as a
-// fresh TCP socket does on Linux.
+// firstPort is the first ephemeral port given to a connecting socket's
+// local address.
+const firstPort = 49152
+
+// Socket returns a new, unconnected TCP socket, like socket(2). Until
+// Connect it reads ENOTCONN, writes EPIPE and polls
+// Readable|Writable|Hangup, as a fresh TCP socket does on Linux.
 func (k *Kernel) Socket() (int, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.enter()
-	fd, err := k.alloc(k.newSocket())
-	if err == nil {
-		k.changed()
-	}
+	fd, err := k.socket()
 	k.record(opSocket, fd, 0, 0, err)
 	return fd, err
 }
 
-func (k *Kernel) newSocket() *file {
-	return &file{kind: kindStream, state: sockFresh, rx: newBuffer(k.bufSize), tx: newBuffer(k.bufSize), fd: -1}
+func (k *Kernel) socket() (int, error) {
+	f := &file{kind: kindStream, state: sockFresh, tcp: true, fd: -1}
+	f.rx = k.newBuffer(f)
+	fd, err := k.alloc(f)
+	if err == nil {
+		k.changed()
+	}
+	return fd, err
 }
 
-// Listen returns a socket listening on the virtual address addr, any
+// Listen returns a TCP socket listening on the virtual address addr, any
 // string, like socket, bind and listen together. It fails with
-// unix.EADDRINUSE if something already listens there. The listener is
+// syscall.EADDRINUSE if something already listens there. The listener is
 // Readable while connections wait to be accepted.
 func (k *Kernel) Listen(addr string) (int, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.enter()
-	fd, err := -1, error(nil)
-	if _, ok := k.listeners[addr]; ok {
-		err = unix.EADDRINUSE
-	} else {
-		l := &file{kind: kindListener, addr: addr}
-		if fd, err = k.alloc(l); err == nil {
-			k.listeners[addr] = l
-			k.changed()
-		}
-	}
+	fd, err := k.listen(addr)
 	k.recordAddr(opListen, fd, addr, 0, err)
 	return fd, err
 }
 
+func (k *Kernel) listen(addr string) (int, error) {
+	if _, ok := k.listeners[addr]; ok {
+		return -1, syscall.EADDRINUSE
+	}
+	l := &file{kind: kindListener, addr: addr}
+	fd, err := k.alloc(l)
+	if err == nil {
+		k.listeners[addr] = l
+		k.changed()
+	}
+	return fd, err
+}
+
 // Connect starts connecting the socket fd (from Socket) to the virtual
-// address addr and returns unix.EINPROGRESS, like a non-blocking
+// address addr and returns syscall.EINPROGRESS, like a non-blocking
 // connect(2). After Config.Latency of virtual time the connection is made
-// and fd becomes Writable with SockErr 0 — or, if nothing listens on addr
-// then (or the Refuse fault fires), it fails: fd becomes
-// Readable|Writable|ReadHangup|Hangup|Error and SockErr returns
-// unix.ECONNREFUSED. A second Connect while one is in progress returns
-// unix.EALREADY, and one on a connected socket unix.EISCONN.
+// and fd becomes Writable with SockErr nil — or, if nothing listens on
+// addr then (or the Refuse fault fires), it fails: fd becomes
+// Readable|Writable|ReadHangup|Hangup|Error, SockErr (or the first Read or
+// Write) returns syscall.ECONNREFUSED, and later reads return end of file
+// and writes EPIPE. A second Connect while one is in progress returns
+// syscall.EALREADY, and one on a connected socket syscall.EISCONN.
 func (k *Kernel) Connect(fd int, addr string) error {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.enter()
-	f := k.lookup(fd)
-	var err error
-	switch {
-	case f == nil:
-		err = unix.EBADF
-	case f.kind != kindStream:
-		err = unix.ENOTSOCK
-	case f.state == sockConnecting:
-		err = unix.EALREADY
-	case f.state != sockFresh:
-		err = unix.EISCONN
-	default:
-		f.state = sockConnecting
-		err = unix.EINPROGRESS
-		at, _ := clampAdd(k.now, k.latency)
-		k.schedule(at, func() { k.complete(f, addr) }, nil)
-		k.changed()
-	}
+	err := k.connect(fd, addr)
 	k.recordAddr(opConnect, fd, addr, 0, err)
 	return err
+}
+
+func (k *Kernel) connect(fd int, addr string) error {
+	f := k.lookup(fd)
+	switch {
+	case f == nil:
+		return syscall.EBADF
+	case f.kind != kindStream || !f.tcp:
+		return syscall.ENOTSOCK
+	case f.state == sockConnecting:
+		return syscall.EALREADY
+	case f.state != sockFresh:
+		return syscall.EISCONN
+	}
+	f.state = sockConnecting
+	k.port++
+	f.local = "client:" + strconv.Itoa(k.port)
+	f.remote = addr
+	k.schedule(satAdd(k.now, k.latency), func() { k.complete(f, addr) }, nil)
+	k.changed()
+	return syscall.EINPROGRESS
 }
 
 // complete ends the connect of f to addr. k.mu is held.
@@ -88,37 +106,46 @@ func (k *Kernel) complete(f *file, addr string) {
 		return
 	}
 	l := k.listeners[addr]
-	refused := l == nil || len(l.backlog) >= backlogMax || k.fire(k.faults.Refuse, faultRefuse, f.fd)
-	if refused {
-		f.state = sockFailed
-		f.err = unix.ECONNREFUSED
-		f.rx.rclosed, f.rx.wclosed = true, true
-		f.tx.rclosed, f.tx.wclosed = true, true
-		k.record(opRefused, f.fd, 0, 0, unix.ECONNREFUSED)
+	if l == nil || len(l.backlog) >= backlogMax || k.fire(faultRefuse, f, nil) {
+		f.state = sockClosed
+		f.err = syscall.ECONNREFUSED
+		k.record(opRefused, f.fd, 0, 0, syscall.ECONNREFUSED)
+		k.changed()
 		return
 	}
-	s := &file{kind: kindStream, state: sockConnected, rx: f.tx, tx: f.rx, peer: f, fd: -1}
-	f.peer = s
+	s := &file{kind: kindStream, state: sockConnected, tcp: true, fd: -1, local: addr, remote: f.local}
+	s.rx = k.newBuffer(s)
 	f.state = sockConnected
+	f.tx, s.tx = s.rx, f.rx
+	f.peer, s.peer = s, f
+	for _, b := range [2]*buffer{f.rx, s.rx} {
+		b.delay, b.jitter = k.delay, k.jitter
+	}
 	l.backlog = append(l.backlog, s)
 	k.record(opConnected, f.fd, 0, l.fd, nil)
+	k.changed()
 }
 
 // Accept returns the next connection made to the listener fd, like
-// accept4(2) on a non-blocking socket, or unix.EAGAIN if none is waiting.
+// accept4(2) on a non-blocking socket, or syscall.EAGAIN if none is
+// waiting.
 func (k *Kernel) Accept(fd int) (int, error) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	k.enter()
+	return k.acceptLocked(fd)
+}
+
+func (k *Kernel) acceptLocked(fd int) (int, error) {
 	f := k.lookup(fd)
 	nfd, err := -1, error(nil)
 	switch {
 	case f == nil:
-		err = unix.EBADF
+		err = syscall.EBADF
 	case f.kind != kindListener:
-		err = unix.EINVAL
+		err = syscall.EINVAL
 	case len(f.backlog) == 0:
-		err = unix.EAGAIN
+		err = syscall.EAGAIN
 	default:
 		s := f.backlog[0]
 		if nfd, err = k.alloc(s); err == nil {
@@ -130,4 +157,95 @@ func (k *Kernel) Accept(fd int) (int, error) {
 	}
 	k.record(opAccept, fd, 0, nfd, err)
 	return nfd, err
+}
+
+// Dial returns a TCP socket whose connect to addr has been started, like
+// Socket followed by Connect: completion is seen as the socket becoming
+// Writable, and its outcome through SockErr. If the socket cannot be made
+// or the connect fails at once, Dial returns an error and no descriptor.
+func (k *Kernel) Dial(addr string) (int, error) {
+	fd, err := k.Socket()
+	if err != nil {
+		return -1, err
+	}
+	if err := k.Connect(fd, addr); err != syscall.EINPROGRESS {
+		k.Close(fd)
+		return -1, err
+	}
+	return fd, nil
+}
+
+// SetDelay sets how long bytes written on the TCP socket fd from now on
+// take to reach the other end: delay, plus up to jitter drawn from the
+// seed for each write. What was written before keeps its own delay, and
+// bytes arrive in order whatever their delays, so a server that writes a
+// response's header, calls SetDelay(fd, 5*time.Millisecond, 0) and
+// writes its body delivers the header at once and the body 5ms later.
+func (k *Kernel) SetDelay(fd int, delay, jitter time.Duration) error {
+	return k.call(opSetDelay, fd, int64(delay), func(f *file) error {
+		switch {
+		case f.kind != kindStream || !f.tcp:
+			return syscall.ENOTSOCK
+		case f.state != sockConnected:
+			return syscall.ENOTCONN
+		}
+		f.tx.delay, f.tx.jitter = max(delay, 0), max(jitter, 0)
+		return nil
+	})
+}
+
+// send puts a on its way through b: at once when b has no delay and
+// nothing is on the way, else at its instant, never before what was sent
+// earlier. k.mu is held.
+func (k *Kernel) send(b *buffer, a arrival) {
+	if b.delay == 0 && b.jitter == 0 && len(b.flight) == 0 {
+		k.arrive(b, a)
+		return
+	}
+	at := satAdd(k.now, b.delay)
+	if b.jitter > 0 {
+		at = satAdd(at, time.Duration(k.int64N(int64(b.jitter)+1)))
+	}
+	if n := len(b.flight); n > 0 && b.flight[n-1].at > at {
+		at = b.flight[n-1].at
+	}
+	a.at = at
+	b.flight = append(b.flight, a)
+	k.schedule(at, func() { k.deliver(b) }, nil)
+}
+
+// deliver hands over what on b has reached its instant. k.mu is held.
+func (k *Kernel) deliver(b *buffer) {
+	for len(b.flight) > 0 && b.flight[0].at <= k.now {
+		a := b.flight[0]
+		b.flight = b.flight[1:]
+		k.arrive(b, a)
+	}
+	if len(b.flight) == 0 {
+		b.flight = nil
+	}
+}
+
+// arrive is a reaching b's reader. k.mu is held; the caller counts the
+// change (a call that sent it, or the timer that delivered it).
+func (k *Kernel) arrive(b *buffer, a arrival) {
+	d := b.dst
+	if a.n > 0 {
+		if d.tcp && d.state == sockConnected && d.rdShut && d.wrShut {
+			// Data reaching a socket that shut its reading side and sent
+			// its FIN: Linux resets the connection (as RFC 1122 asks).
+			b.data = b.data[:b.off+b.arrived]
+			b.flight = nil
+			k.gotReset(d)
+			k.send(d.tx, arrival{rst: true})
+			return
+		}
+		b.arrived += a.n
+	}
+	if a.fin {
+		b.fin = true
+	}
+	if a.rst {
+		k.gotReset(d)
+	}
 }
