@@ -53,7 +53,7 @@ var checks = []check{
 		what: "A descriptor watched for Writable only, whose peer shut its writing side, is reported Writable and nothing else."},
 	{rule: 3, slug: "hangup-and-error-whatever-interest", fn: checkHangupErrorUnasked,
 		what: "A socket whose peer closed is reported with Hangup, and a pipe's writing end whose reader closed with Error (or Hangup), when watched for Writable only or Priority only (where Info.Reports has Hangup)."},
-	{rule: 3, slug: "unasked-conditions-never-spin", fn: checkUnaskedNoSpin,
+	{rule: 3, slug: "unasked-conditions-never-spin", fn: checkUnaskedNoSpin, alone: true,
 		what: "Timed Waits on descriptors whose peer shut its writing side, watched for Writable (with a full send buffer) or Priority only, sleep: a ReadHangup the backend must not report does not make Wait burn CPU."},
 	{rule: 3, slug: "pipe", fn: checkPipe,
 		what: "A pipe's ends are reported Readable with data, Writable with room, and Readable or Hangup once the writer is gone."},
@@ -64,7 +64,7 @@ var checks = []check{
 		what: "Wait(0) returns (0, nil) at once, with nothing added and with nothing ready."},
 	{rule: 4, slug: "never-early", fn: checkNeverEarly,
 		what: "Waits from 1ns to 20ms with nothing ready return (0, nil) no earlier than their timeout: rounding is up, never down."},
-	{rule: 4, slug: "timed-wait-sleeps", fn: checkTimedWaitSleeps,
+	{rule: 4, slug: "timed-wait-sleeps", fn: checkTimedWaitSleeps, alone: true,
 		what: "Many Waits just under a millisecond, with nothing ready, use under a quarter of their time in CPU on the calling thread: a timed Wait sleeps in the kernel, it does not spin."},
 	{rule: 4, slug: "empty-set-waits", fn: checkEmptySetWaits,
 		what: "A timed Wait with nothing added waits its full timeout."},
@@ -296,7 +296,7 @@ func checkErrorPrecedence(c *C) {
 	// Wait: an empty events slice is refused as such, even while another
 	// Wait is in progress.
 	ch := c.waitAsync(4, -1)
-	c.untilBusy()
+	c.untilBusy(ch)
 	if n, err := c.m.Wait(nil, 0); !errors.Is(err, mux.ErrInvalid) {
 		c.Errorf("Wait(nil, 0) during a blocked Wait = (%d, %v); want ErrInvalid: the arguments before ErrBusy, in every backend", n, err)
 	}
@@ -845,7 +845,7 @@ func checkWakeConcurrent(c *C) {
 
 func checkBusy(c *C) {
 	ch := c.waitAsync(4, -1)
-	c.untilBusy()
+	c.untilBusy(ch)
 	c.m.Wake()
 	if w := c.await(ch, prompt, "Wait(-1) then Wake"); w.err != nil || w.n != 0 {
 		c.Errorf("the first Wait = %v; want (0, nil) after Wake (ErrBusy must not disturb it)", w)
@@ -863,7 +863,7 @@ func checkBusyUndisturbed(c *C) {
 	a, _ := c.pair()
 	c.add(a, mux.Readable)
 	ch := c.waitAsync(4, -1)
-	c.untilBusy()
+	c.untilBusy(ch)
 	for i := range 5 {
 		if n, err := c.m.Wait(make([]mux.Event, 4), 0); n != 0 || !errors.Is(err, mux.ErrBusy) {
 			c.Errorf("concurrent Wait(0) #%d after one was refused, during a blocked Wait(-1) = (%d, %v); want (0, ErrBusy): a refused Wait leaves the running one undisturbed, so later ones are refused too", i+2, n, err)

@@ -159,9 +159,11 @@ type check struct {
 
 	// alone is set for a check that must not run beside the suite's other
 	// checks in this process: one that counts allocations (the count is
-	// the process's), or one that relies on descriptor numbers staying
-	// as they are — a closed number unused, a listing of open descriptors
-	// unchanged — which another check's descriptors would upset.
+	// the process's), one that measures CPU time (their load would take
+	// the CPU a spinning backend burns, and hide the spin), or one that
+	// relies on descriptor numbers staying as they are — a closed number
+	// unused, a listing of open descriptors unchanged — which another
+	// check's descriptors would upset.
 	alone bool
 }
 
@@ -571,9 +573,10 @@ func (c *C) notReturned(ch <-chan waitResult, what string) {
 }
 
 // untilBusy makes Wait(0) calls until one is refused with ErrBusy, as one
-// must be while the Wait the check started in a goroutine is blocked. It
-// fails the check if none is within a second.
-func (c *C) untilBusy() {
+// must be while the Wait behind blocked, which the check started with
+// waitAsync(…, -1), is blocked. It fails the check if none is within a
+// second, or if that Wait returns first.
+func (c *C) untilBusy(blocked <-chan waitResult) {
 	for range 200 {
 		n, err := c.m.Wait(make([]mux.Event, 4), 0)
 		switch {
@@ -582,7 +585,11 @@ func (c *C) untilBusy() {
 		case err != nil:
 			c.Fatalf("rule 8: Wait(0) during a blocked Wait(-1) = (%d, %v); want (0, ErrBusy)", n, err)
 		}
-		time.Sleep(5 * time.Millisecond)
+		select {
+		case w := <-blocked:
+			c.Fatalf("Wait(-1) with nothing ready returned %v; want it blocked until the check ends it", w)
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 	c.Fatalf("rule 8: Wait(0) during a blocked Wait(-1) never returned ErrBusy; want (0, ErrBusy)")
 }
