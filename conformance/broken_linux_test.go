@@ -349,14 +349,16 @@ type completions struct {
 	posted   [1024]mux.Events
 }
 
-func newCompletions() *completions {
+// postCompletions wraps m, or closes it if it cannot.
+func postCompletions(m mux.Multiplexer) (mux.Multiplexer, error) {
 	ep, err := unix.EpollCreate1(unix.EPOLL_CLOEXEC)
 	if err != nil {
-		panic(err)
+		m.Close()
+		return nil, err
 	}
 	cs := &completions{ep: ep, done: make(chan struct{}), left: make(chan struct{})}
 	go cs.post()
-	return cs
+	return postsCompletions{m, cs}, nil
 }
 
 // post is the kernel posting a completion as soon as an armed poll's
@@ -685,12 +687,14 @@ func (m looksUpFirst) Remove(fd int) error {
 // broken is a deliberately broken backend: an epoll wrapper, and the
 // descriptors it is run with.
 type broken struct {
-	wrap func(mux.Multiplexer) mux.Multiplexer
+	wrap func(mux.Multiplexer) (mux.Multiplexer, error)
 	fds  conformance.FDs // nil: the operating system's
 }
 
 func wrapping(wrap func(mux.Multiplexer) mux.Multiplexer) func() broken {
-	return func() broken { return broken{wrap: wrap} }
+	return func() broken {
+		return broken{wrap: func(m mux.Multiplexer) (mux.Multiplexer, error) { return wrap(m), nil }}
+	}
 }
 
 // TestSuiteCatchesBrokenBackends runs the whole suite against each broken
@@ -745,9 +749,12 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 			[]string{"rule04/timed-wait-sleeps"}},
 		{"late-from-other-threads", func() broken {
 			w := &writers{FDs: conformance.OS(nil).FDs, base: time.Now()}
-			return broken{wrap: func(m mux.Multiplexer) mux.Multiplexer { return lateFromOtherThreads{m, w, new(atomic.Int64)} }, fds: w}
+			late := func(m mux.Multiplexer) (mux.Multiplexer, error) {
+				return lateFromOtherThreads{m, w, new(atomic.Int64)}, nil
+			}
+			return broken{wrap: late, fds: w}
 		}, []string{"rule02/visible-across-threads"}},
-		{"reports-stale-completions", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return postsCompletions{m, newCompletions()} }),
+		{"reports-stale-completions", func() broken { return broken{wrap: postCompletions} },
 			[]string{"rule02/no-stale-readiness"}},
 		{"ErrBusy-clears-the-flag", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return clearsBusy{m, new(atomic.Bool)} }),
 			[]string{"rule08/busy-leaves-wait-undisturbed"}},
@@ -780,7 +787,7 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 					mu.Lock()
 					inners = append(inners, m)
 					mu.Unlock()
-					return b.wrap(m), nil
+					return b.wrap(m)
 				},
 				Info:     info,
 				FDs:      b.fds,

@@ -368,21 +368,17 @@ func checkVisibleAcrossThreads(c *C) {
 	buf := make([]mux.Event, 4)
 	p := make([]byte, 16)
 	trials, misses, first := 0, 0, ""
-	for start := time.Now(); trials < most && time.Since(start) < budget; trials++ {
+	for begin := time.Now(); trials < most && time.Since(begin) < budget; trials++ {
 		write <- struct{}{}
 		if err := <-written; err != nil {
 			c.Fatalf("harness: Write(fd %d) on another thread = %v", b, err)
 		}
+		start := c.h.Now()
 		n, err := c.m.Wait(buf, 0)
-		got := mux.Events(0)
-		for _, ev := range buf[:max(0, min(n, len(buf)))] {
-			if ev.FD == a {
-				got = ev.Events
-			}
-		}
-		if err != nil || !got.Has(mux.Readable) {
+		w := waitResult{events: buf[:max(0, min(n, len(buf)))], n: n, err: err, elapsed: c.h.Now().Sub(start)}
+		if err != nil || !w.find(a).Has(mux.Readable) {
 			if misses++; first == "" {
-				first = fmt.Sprintf("trial %d: (%d, %v) %v", trials+1, n, err, buf[:max(0, min(n, len(buf)))])
+				first = fmt.Sprintf("trial %d: %v", trials+1, w)
 			}
 		}
 		if k := c.read(a, p); k != 1 {
