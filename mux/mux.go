@@ -48,7 +48,10 @@ type Info struct {
 	MaxFD int
 
 	// Reports is the set of conditions the backend can report. It always
-	// holds Readable and Writable.
+	// holds Readable and Writable. A backend with Hangup here reports
+	// hangups and pending errors whatever the interest, as the kernel does;
+	// one without (select) sees neither, and its Error, if any, is its own
+	// finding of a descriptor closed while added.
 	Reports Events
 
 	// Scales is true when the cost of Wait does not grow with the number of
