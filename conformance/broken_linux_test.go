@@ -708,6 +708,11 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 	// Described once, here: a descriptor opened while another subtest runs
 	// a check that relies on descriptor numbers could upset it.
 	info := mux.Describe(newEpoll(t))
+	// Checks that catch a bug on some runs only, as a race between
+	// goroutines decides: they may fail too.
+	sometimes := map[string][]string{
+		"wakes-do-not-coalesce": {"rule07/wake-concurrent"}, // when its Wakes outpace its Waits
+	}
 	for _, tc := range []struct {
 		name   string
 		broken func() broken
@@ -724,7 +729,7 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 		{"starves-high-fds", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return &starves{m, make([]mux.Event, 64)} }),
 			[]string{"rule06/no-starvation"}},
 		{"wakes-do-not-coalesce", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return countsWakes{m, new(atomic.Int32)} }),
-			[]string{"rule04/huge-and-negative", "rule07/wakes-coalesce", "rule07/wake-concurrent"}},
+			[]string{"rule04/huge-and-negative", "rule07/wakes-coalesce"}},
 		{"reports-wake-fd", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return reportsWakeFD{m, new(atomic.Bool)} }),
 			// Every check whose Wait a Wake ends sees the wake descriptor.
 			[]string{"rule01/error-precedence", "rule04/huge-and-negative", "rule07/wake-before-wait", "rule07/wake-blocked-wait",
@@ -798,18 +803,17 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 			}
 			var failed []string
 			for _, r := range results {
-				if r.Status != conformance.Fail {
-					continue
-				}
-				failed = append(failed, r.Name)
-				if slices.Contains(tc.fails, r.Name) {
+				switch {
+				case r.Status != conformance.Fail:
+				case slices.Contains(tc.fails, r.Name) || slices.Contains(sometimes[tc.name], r.Name):
+					failed = append(failed, r.Name)
 					t.Logf("%s failed, as it should: %v", r.Name, r.Messages)
-				} else {
+				default:
 					t.Errorf("%s failed, but it is not about this bug: %v", r.Name, r.Messages)
 				}
 			}
-			if !slices.Equal(failed, tc.fails) {
-				t.Errorf("the suite failed %v; want exactly %v", failed, tc.fails)
+			if missed := slices.DeleteFunc(slices.Clone(tc.fails), func(name string) bool { return slices.Contains(failed, name) }); len(missed) > 0 {
+				t.Errorf("the suite passed %v; want them failed (it failed %v)", missed, failed)
 			}
 		})
 	}

@@ -295,8 +295,7 @@ func checkErrorPrecedence(c *C) {
 
 	// Wait: an empty events slice is refused as such, even while another
 	// Wait is in progress.
-	ch := c.waitAsync(4, -1)
-	c.untilBusy(ch)
+	ch := c.blockedWait()
 	if n, err := c.m.Wait(nil, 0); !errors.Is(err, mux.ErrInvalid) {
 		c.Errorf("Wait(nil, 0) during a blocked Wait = (%d, %v); want ErrInvalid: the arguments before ErrBusy, in every backend", n, err)
 	}
@@ -682,17 +681,23 @@ func checkHugeAndNegative(c *C) {
 
 func checkEINTR(c *C) {
 	const d = 150 * time.Millisecond
-	for range 2 {
+	// The check needs two Waits that were signalled: one that took real
+	// time without a signal proves nothing (a fake's virtual Wait takes no
+	// real time, and needs none). On a loaded machine the signalling
+	// goroutine may not run at all during a Wait: then try again.
+	proved, tries := 0, 0
+	for ; proved < 2 && tries < 6; tries++ {
 		start := time.Now()
 		w, signals := c.interrupted(func() waitResult { return c.wait(4, d) })
 		if w.err != nil || w.n != 0 || w.elapsed < d {
 			c.Errorf("Wait(%v) while signals arrive = %v; want (0, nil) after at least %v (retry EINTR with the time left)", d, w, d)
 		}
-		// A Wait that took real time must have been signalled, or this
-		// check proved nothing (a fake's virtual Wait takes none).
-		if real := time.Since(start); real >= d && signals == 0 {
-			c.Errorf("harness: no signal was sent during a Wait of %v real time; want the Wait interrupted", real)
+		if signals > 0 || time.Since(start) < d {
+			proved++
 		}
+	}
+	if proved < 2 {
+		c.Errorf("harness: %d of %d Waits of %v were not signalled at all; want them interrupted", tries-proved, tries, d)
 	}
 	a, _ := c.pair()
 	c.add(a, mux.Readable)
@@ -840,8 +845,7 @@ func checkWakeConcurrent(c *C) {
 }
 
 func checkBusy(c *C) {
-	ch := c.waitAsync(4, -1)
-	c.untilBusy(ch)
+	ch := c.blockedWait()
 	c.m.Wake()
 	if w := c.await(ch, prompt, "Wait(-1) then Wake"); w.err != nil || w.n != 0 {
 		c.Errorf("the first Wait = %v; want (0, nil) after Wake (ErrBusy must not disturb it)", w)
@@ -858,8 +862,7 @@ func checkBusy(c *C) {
 func checkBusyUndisturbed(c *C) {
 	a, _ := c.pair()
 	c.add(a, mux.Readable)
-	ch := c.waitAsync(4, -1)
-	c.untilBusy(ch)
+	ch := c.blockedWait()
 	for i := range 5 {
 		if n, err := c.m.Wait(make([]mux.Event, 4), 0); n != 0 || !errors.Is(err, mux.ErrBusy) {
 			c.Errorf("concurrent Wait(0) #%d after one was refused, during a blocked Wait(-1) = (%d, %v); want (0, ErrBusy): a refused Wait leaves the running one undisturbed, so later ones are refused too", i+2, n, err)

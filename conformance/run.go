@@ -572,26 +572,32 @@ func (c *C) notReturned(ch <-chan waitResult, what string) {
 	}
 }
 
-// untilBusy makes Wait(0) calls until one is refused with ErrBusy, as one
-// must be while the Wait behind blocked, which the check started with
-// waitAsync(…, -1), is blocked. It fails the check if none is within a
-// second, or if that Wait returns first.
-func (c *C) untilBusy(blocked <-chan waitResult) {
+// blockedWait starts a Wait(-1) in a goroutine, as waitAsync does, and
+// returns once a Wait(0) has been refused with ErrBusy, which shows that
+// the first is in progress. It fails the check if none is within a
+// second, or if the Wait(-1) returns anything but the ErrBusy of a Wait(0)
+// that came first.
+func (c *C) blockedWait() <-chan waitResult {
+	blocked := c.waitAsync(4, -1)
 	for range 200 {
+		select {
+		case w := <-blocked:
+			if !errors.Is(w.err, mux.ErrBusy) {
+				c.Fatalf("Wait(-1) with nothing ready returned %v; want it blocked until the check ends it", w)
+			}
+			blocked = c.waitAsync(4, -1) // it started while a Wait(0) below ran
+		case <-time.After(5 * time.Millisecond):
+		}
 		n, err := c.m.Wait(make([]mux.Event, 4), 0)
 		switch {
 		case errors.Is(err, mux.ErrBusy) && n == 0:
-			return
+			return blocked
 		case err != nil:
 			c.Fatalf("rule 8: Wait(0) during a blocked Wait(-1) = (%d, %v); want (0, ErrBusy)", n, err)
 		}
-		select {
-		case w := <-blocked:
-			c.Fatalf("Wait(-1) with nothing ready returned %v; want it blocked until the check ends it", w)
-		case <-time.After(5 * time.Millisecond):
-		}
 	}
 	c.Fatalf("rule 8: Wait(0) during a blocked Wait(-1) never returned ErrBusy; want (0, ErrBusy)")
+	return nil
 }
 
 // fill writes to fd until its send buffer is full.
