@@ -58,8 +58,9 @@
 //     zero), and clamp huge values instead of overflowing. A timeout with
 //     nothing added still waits. A timed Wait sleeps in the kernel, it does
 //     not spin: with nothing ready, Wait(d) uses a small fraction of d in
-//     CPU time (the suite allows a quarter, over Waits just under a
-//     millisecond), or a loop between timers burns a core.
+//     CPU time beyond what a bare sleep of d in the kernel costs (the suite
+//     allows a quarter, over Waits just under a millisecond), or a loop
+//     between timers burns a core.
 //
 //  5. EINTR never reaches the caller. The Go runtime interrupts system
 //     calls routinely (its preemption signal); backends retry with the time
