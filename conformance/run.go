@@ -245,6 +245,22 @@ func run(h Harness, ck check) Result {
 			go m.Close() // may unblock the check; if it hangs too, it is abandoned with it
 		}
 	}
+	// Let a check that Close unblocked, and the Waits it started, end
+	// before other checks run: they would upset one that runs alone.
+	c.stragglers.Add(1)
+	go func() {
+		<-done
+		c.stragglers.Done()
+	}()
+	ended := make(chan struct{})
+	go func() {
+		c.stragglers.Wait()
+		close(ended)
+	}()
+	select {
+	case <-ended:
+	case <-time.After(time.Second):
+	}
 	unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -258,6 +274,10 @@ type C struct {
 	rule  int
 	m     mux.Multiplexer // the harness's Multiplexer, with its calls recorded
 	calls *calls
+
+	// stragglers counts the goroutines of the check that may outlive it:
+	// the Waits waitAsync started.
+	stragglers sync.WaitGroup
 
 	mu        sync.Mutex // guards the fields below
 	status    Status
@@ -539,7 +559,9 @@ func (c *C) waitAt(at string, room int, timeout time.Duration) waitResult {
 func (c *C) waitAsync(room int, timeout time.Duration) <-chan waitResult {
 	at := location()
 	ch := make(chan waitResult, 1)
+	c.stragglers.Add(1)
 	go func() {
+		defer c.stragglers.Done()
 		var w waitResult
 		defer func() { ch <- w }()
 		w = c.waitAt(at, room, timeout)
