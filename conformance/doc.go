@@ -9,15 +9,24 @@
 //		conformance.Run(t, conformance.OS(func() (mux.Multiplexer, error) { return mybackend.New() }))
 //	}
 //
-// A backend of other descriptors (a fake, a remote kernel) fills in a
-// Harness with its own FDs and, for a virtual clock, its own Now.
+// Run those tests with the race detector as well (go test -race): a data
+// race in a backend breaks the contract in ways no check can see, and Run
+// logs a note when the detector is off. A backend of other descriptors (a
+// fake, a remote kernel) fills in a Harness with its own FDs and, for a
+// virtual clock, its own Now.
 //
-// Failure messages name the call, what it returned, what the contract
-// wanted and the rule. The suite decides which checks apply from the
-// backend's mux.Info: a backend that says it cannot report Hangup is not
-// asked to, and one that accepts regular files is checked for reporting
-// them always ready instead of for refusing them.
+// docs/conformance.md lists every check, with its rule and what it does.
+// A failure message starts with the file and line of the check's failing
+// assertion, and names the call, what it returned, what the contract
+// wanted and the rule. Each Multiplexer call is watched: one that has not
+// returned a few seconds past its own timeout fails the check as hung,
+// named with its arguments, and the check is abandoned. The suite decides
+// which checks apply from the backend's mux.Info: a backend that says it
+// cannot report Hangup is not asked to, and one that accepts regular files
+// is checked for reporting them always ready instead of for refusing them.
 //
 // Check runs the same checks outside of go test and returns their results,
 // for commands that print a conformance table (go run ./cmd/muxkit).
 package conformance
+
+//go:generate go test -run ^TestChecksPage$ -update

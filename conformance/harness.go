@@ -29,6 +29,8 @@ type Harness struct {
 
 	// Watchdog bounds each check: one that has not finished by then fails
 	// as hung instead of hanging the test binary. Zero means 20 seconds.
+	// A Multiplexer call that has not returned a few seconds after its own
+	// timeout fails the check sooner, named with its arguments.
 	Watchdog time.Duration
 }
 

@@ -3,8 +3,12 @@ package conformance
 import (
 	"errors"
 	"fmt"
+	"math"
+	"path/filepath"
+	"reflect"
 	"runtime"
 	"runtime/debug"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -36,15 +40,16 @@ func (s Status) String() string {
 
 // Result is the outcome of one check, as returned by Check.
 type Result struct {
-	Rule     int      // the contract rule the check belongs to (1–12)
-	Name     string   // the check's name, such as "rule04/sub-millisecond"
+	Rule     int      // the contract rule the check belongs to: 1–12, or 0 for the self-description
+	Name     string   // the check's name, such as "rule04/never-early"
 	Status   Status   // Pass, Fail or Skip
-	Messages []string // why it failed or was skipped
+	Messages []string // why it failed or was skipped; a failure starts with the check's file:line
 	Elapsed  time.Duration
 }
 
 // Run runs every check against the backend h describes, one subtest per
-// check, named "ruleNN/what". Use it from a backend's own tests:
+// check, named "ruleNN/what". Use it from a backend's own tests, and run
+// them with the race detector too (go test -race): some bugs only it sees.
 //
 //	func TestConformance(t *testing.T) {
 //		conformance.Run(t, conformance.OS(func() (mux.Multiplexer, error) { return mybackend.New() }))
@@ -55,17 +60,21 @@ func Run(t *testing.T, h Harness) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if !raceEnabled {
+		t.Log("conformance: the race detector is off; run the suite with go test -race as well, which catches data races no check can see")
+	}
 	for _, ck := range checks {
 		t.Run(ck.name(), func(t *testing.T) {
 			r := run(h, ck)
+			// The messages carry the check's own file:line; printed through
+			// Output, they are not also attributed to this line.
 			for _, m := range r.Messages {
-				if r.Status == Skip {
-					t.Log(m)
-				} else {
-					t.Error(m)
-				}
+				fmt.Fprintln(t.Output(), m)
 			}
-			if r.Status == Skip {
+			switch r.Status {
+			case Fail:
+				t.Fail()
+			case Skip:
 				t.SkipNow()
 			}
 		})
@@ -87,7 +96,8 @@ func Check(h Harness) ([]Result, error) {
 }
 
 // Rules returns the number and a one-line summary of each contract rule,
-// in order, for tables that group results by rule.
+// in order, for tables that group results by rule: rule 0, the
+// self-description, then the twelve rules of the contract.
 func Rules() []RuleSummary {
 	return append([]RuleSummary(nil), ruleSummaries...)
 }
@@ -100,16 +110,16 @@ type RuleSummary struct {
 
 var ruleSummaries = []RuleSummary{
 	{0, "the self-description (Info) is consistent"},
-	{1, "interest is a non-empty subset of Readable|Writable|Priority; bad fds rejected"},
-	{2, "level-triggered: a condition is reported while it holds"},
-	{3, "one event per fd, within interest plus reported-only conditions"},
-	{4, "timeouts round up, never down; huge ones clamp; empty sets still wait"},
+	{1, "interest is a non-empty subset of Readable|Writable|Priority; bad fds rejected; errors in one order"},
+	{2, "level-triggered: a condition is reported while it holds, at once from any thread, never after it ended"},
+	{3, "one event per fd, within interest plus Hangup and Error (whatever the interest); unasked conditions never spin"},
+	{4, "timeouts round up, never down; timed Waits sleep, not spin; huge ones clamp; empty sets still wait"},
 	{5, "EINTR never reaches the caller"},
 	{6, "a full events slice never starves a ready fd"},
 	{7, "Wake is prompt, coalesces, and is never reported"},
-	{8, "safe for concurrent use; changes reach a blocked Wait; ErrBusy"},
+	{8, "safe for concurrent use; changes reach a blocked Wait; ErrBusy leaves the running Wait alone"},
 	{9, "Close unblocks Wait, is idempotent, leaks no descriptor"},
-	{10, "an fd closed while added does not break the Multiplexer"},
+	{10, "an fd closed while added does not break the Multiplexer; Remove releases it at once"},
 	{11, "regular files: refused cleanly or always ready, as Info says"},
 	{12, "no allocation in Add, Modify, Remove or Wait"},
 }
@@ -145,14 +155,48 @@ func (h Harness) complete() (Harness, error) {
 type check struct {
 	rule int
 	slug string
+	what string // what the check does, one sentence, for docs/conformance.md
 	fn   func(c *C)
+
+	// alone is set for a check that must not run beside the suite's other
+	// checks in this process: one that counts allocations (the count is
+	// the process's), one that measures CPU time (their load would take
+	// the CPU a spinning backend burns, and hide the spin), or one that
+	// relies on descriptor numbers staying as they are — a closed number
+	// unused, a listing of open descriptors unchanged — which another
+	// check's descriptors would upset.
+	alone bool
 }
 
 func (ck check) name() string { return fmt.Sprintf("rule%02d/%s", ck.rule, ck.slug) }
 
-// run runs one check in its own goroutine under the watchdog.
+// where returns the file:line of the check's function.
+func (ck check) where() string {
+	f := runtime.FuncForPC(reflect.ValueOf(ck.fn).Pointer())
+	if f == nil {
+		return "?"
+	}
+	file, line := f.FileLine(f.Entry())
+	return filepath.Base(file) + ":" + strconv.Itoa(line)
+}
+
+// exclusive is held for reading by every running check, and for writing
+// by a check that must run alone; Run and Check calls in parallel tests of
+// one process share it.
+var exclusive sync.RWMutex
+
+// run runs one check in its own goroutine under the watchdogs: one for
+// each Multiplexer call (callGrace past its timeout) and one for the whole
+// check (Harness.Watchdog).
 func run(h Harness, ck check) Result {
-	c := &C{h: h, rule: ck.rule, added: map[int]mux.Events{}, mine: map[int]bool{}}
+	unlock := exclusive.RUnlock
+	if ck.alone {
+		exclusive.Lock()
+		unlock = exclusive.Unlock
+	} else {
+		exclusive.RLock()
+	}
+	c := &C{h: h, rule: ck.rule, added: map[int]mux.Events{}, mine: map[int]bool{}, calls: newCalls()}
 	start := time.Now()
 	done := make(chan struct{})
 	go func() {
@@ -160,7 +204,7 @@ func run(h Harness, ck check) Result {
 		defer c.cleanup()
 		defer func() {
 			if r := recover(); r != nil {
-				c.report(Fail, fmt.Sprintf("panic: %v\n%s", r, debug.Stack()))
+				c.report(Fail, fmt.Sprintf("%s: panic: %v\n%s", location(), r, debug.Stack()))
 			}
 		}()
 		m, err := h.New()
@@ -168,17 +212,32 @@ func run(h Harness, ck check) Result {
 			c.Fatalf("New() = %v; want a Multiplexer", err)
 		}
 		c.mu.Lock()
-		c.m = m
+		c.m = tracked{m, c.calls}
 		c.mu.Unlock()
 		ck.fn(c)
 	}()
-	timer := time.NewTimer(h.Watchdog)
-	defer timer.Stop()
-	select {
-	case <-done:
-	case <-timer.C:
-		c.report(Fail, fmt.Sprintf("hung: the check did not finish within %v — a call that never returns "+
-			"(rule %d); the Multiplexer is closed and the check abandoned", h.Watchdog, ck.rule))
+	backstop := time.NewTimer(h.Watchdog)
+	defer backstop.Stop()
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	hung := ""
+	for hung == "" {
+		select {
+		case <-done:
+		case <-tick.C:
+			if call, ok := c.calls.hung(); ok {
+				hung = fmt.Sprintf("hung: %v has not returned after %v; want it to return within %v of its timeout",
+					call, call.running.Round(time.Millisecond), callGrace)
+			}
+			continue
+		case <-backstop.C:
+			hung = fmt.Sprintf("hung: the check did not finish within %v; %s", h.Watchdog, c.calls.describe())
+			continue
+		}
+		break
+	}
+	if hung != "" {
+		c.report(Fail, fmt.Sprintf("%s: rule %d: %s; the Multiplexer is closed and the check abandoned", ck.where(), ck.rule, hung))
 		c.mu.Lock()
 		c.abandoned = true
 		m := c.m
@@ -187,6 +246,23 @@ func run(h Harness, ck check) Result {
 			go m.Close() // may unblock the check; if it hangs too, it is abandoned with it
 		}
 	}
+	// Let a check that Close unblocked, and the Waits it started, end
+	// before other checks run: they would upset one that runs alone.
+	c.stragglers.Add(1)
+	go func() {
+		<-done
+		c.stragglers.Done()
+	}()
+	ended := make(chan struct{})
+	go func() {
+		c.stragglers.Wait()
+		close(ended)
+	}()
+	select {
+	case <-ended:
+	case <-time.After(time.Second):
+	}
+	unlock()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return Result{Rule: ck.rule, Name: ck.name(), Status: c.status, Messages: c.msgs, Elapsed: time.Since(start)}
@@ -195,9 +271,14 @@ func run(h Harness, ck check) Result {
 // C is the state of one running check: the Multiplexer under test, the
 // descriptors the check made, and the verdict so far.
 type C struct {
-	h    Harness
-	rule int
-	m    mux.Multiplexer
+	h     Harness
+	rule  int
+	m     mux.Multiplexer // the harness's Multiplexer, with its calls recorded
+	calls *calls
+
+	// stragglers counts the goroutines of the check that may outlive it:
+	// the Waits waitAsync started.
+	stragglers sync.WaitGroup
 
 	mu        sync.Mutex // guards the fields below
 	status    Status
@@ -205,7 +286,6 @@ type C struct {
 	abandoned bool
 	added     map[int]mux.Events // fd → interest, as the check added it
 	mine      map[int]bool       // descriptors the check made and has not closed
-	closers   []func()
 }
 
 func (c *C) report(s Status, msg string) {
@@ -223,19 +303,48 @@ func (c *C) report(s Status, msg string) {
 	c.msgs = append(c.msgs, msg)
 }
 
-// Errorf records a failure of the check's rule and goes on. The message
-// starts with the rule, unless it names one itself.
-func (c *C) Errorf(format string, args ...any) {
+// pkgPath is this package's import path.
+var pkgPath = reflect.TypeFor[C]().PkgPath()
+
+// location returns the file:line of the innermost caller in this package
+// outside the suite's machinery (this file and calls.go): the line of the
+// check that failed, not of a helper it called.
+func location() string {
+	var pcs [64]uintptr
+	frames := runtime.CallersFrames(pcs[:runtime.Callers(2, pcs[:])])
+	for {
+		f, more := frames.Next()
+		if strings.HasPrefix(f.Function, pkgPath+".") {
+			if base := filepath.Base(f.File); base != "run.go" && base != "calls.go" {
+				return base + ":" + strconv.Itoa(f.Line)
+			}
+		}
+		if !more {
+			return "?"
+		}
+	}
+}
+
+// failAt records a failure of the check's rule, located at at (the check's
+// file:line) or, if at is empty, at the line of the check that called.
+// The message starts with the rule, unless it names one itself.
+func (c *C) failAt(at string, format string, args ...any) {
+	if at == "" {
+		at = location()
+	}
 	msg := fmt.Sprintf(format, args...)
 	if !strings.HasPrefix(msg, "rule ") {
 		msg = c.prefix() + msg
 	}
-	c.report(Fail, msg)
+	c.report(Fail, at+": "+msg)
 }
+
+// Errorf records a failure of the check's rule and goes on.
+func (c *C) Errorf(format string, args ...any) { c.failAt("", format, args...) }
 
 // Fatalf records a failure and ends the check.
 func (c *C) Fatalf(format string, args ...any) {
-	c.Errorf(format, args...)
+	c.failAt("", format, args...)
 	runtime.Goexit()
 }
 
@@ -256,16 +365,12 @@ func (c *C) cleanup() {
 		m.Close()
 	}
 	c.mu.Lock()
-	closers := c.closers
 	var fds []int
 	for fd := range c.mine {
 		fds = append(fds, fd)
 	}
 	c.mine = map[int]bool{}
 	c.mu.Unlock()
-	for i := len(closers) - 1; i >= 0; i-- {
-		closers[i]()
-	}
 	for _, fd := range fds {
 		c.h.FDs.Close(fd)
 	}
@@ -406,17 +511,21 @@ func (w waitResult) find(fd int) mux.Events {
 // must keep, whatever the check is about: n within the buffer, one event
 // per fd, only added fds, non-empty sets within interest plus the
 // reported-only conditions (rule 3).
-func (c *C) wait(room int, timeout time.Duration) waitResult {
+func (c *C) wait(room int, timeout time.Duration) waitResult { return c.waitAt("", room, timeout) }
+
+// waitAt is wait with its failures located at at (see failAt).
+func (c *C) waitAt(at string, room int, timeout time.Duration) waitResult {
 	buf := make([]mux.Event, room)
 	start := c.h.Now()
 	n, err := c.m.Wait(buf, timeout)
 	w := waitResult{n: n, err: err, elapsed: c.h.Now().Sub(start)}
 	if n < 0 || n > len(buf) {
-		c.Fatalf("rule 3: Wait(buf[%d], %v) = (%d, %v); want 0 <= n <= %d", room, timeout, n, err, room)
+		c.failAt(at, "rule 3: Wait(buf[%d], %v) = (%d, %v); want 0 <= n <= %d", room, timeout, n, err, room)
+		runtime.Goexit()
 	}
 	w.events = buf[:n]
 	if err != nil && n != 0 {
-		c.Errorf("rule 3: Wait(buf[%d], %v) = %v; want n == 0 with an error", room, timeout, w)
+		c.failAt(at, "rule 3: Wait(buf[%d], %v) = %v; want n == 0 with an error", room, timeout, w)
 	}
 	c.mu.Lock()
 	added := make(map[int]mux.Events, len(c.added))
@@ -429,16 +538,16 @@ func (c *C) wait(room int, timeout time.Duration) waitResult {
 		interest, ok := added[ev.FD]
 		switch {
 		case !ok:
-			c.Errorf("rule 3/7: Wait(%v) = %v: reported fd %d, which is not added (the wake descriptor, or a removed fd?); want only added fds", timeout, w, ev.FD)
+			c.failAt(at, "rule 3/7: Wait(%v) = %v: reported fd %d, which is not added (the wake descriptor, or a removed fd?); want only added fds", timeout, w, ev.FD)
 		case seen[ev.FD]:
-			c.Errorf("rule 3: Wait(%v) = %v: fd %d reported twice; want at most one Event per fd", timeout, w, ev.FD)
+			c.failAt(at, "rule 3: Wait(%v) = %v: fd %d reported twice; want at most one Event per fd", timeout, w, ev.FD)
 		case ev.Events == 0:
-			c.Errorf("rule 3: Wait(%v) = %v: fd %d reported with no conditions; want a non-empty set", timeout, w, ev.FD)
+			c.failAt(at, "rule 3: Wait(%v) = %v: fd %d reported with no conditions; want a non-empty set", timeout, w, ev.FD)
 		case ev.Events&^mux.Reportable(interest) != 0:
-			c.Errorf("rule 3: Wait(%v) = %v: fd %d reported %v with interest %v; want a subset of %v (Writable never unasked, ReadHangup only with Readable)",
+			c.failAt(at, "rule 3: Wait(%v) = %v: fd %d reported %v with interest %v; want a subset of %v (Writable never unasked, ReadHangup only with Readable)",
 				timeout, w, ev.FD, ev.Events, interest, mux.Reportable(interest))
 		case ev.Events&^c.h.Info.Reports != 0:
-			c.Errorf("rule 3: Wait(%v) = %v: fd %d reported %v, but Info.Reports is %v; want reports within the self-description",
+			c.failAt(at, "rule 3: Wait(%v) = %v: fd %d reported %v, but Info.Reports is %v; want reports within the self-description",
 				timeout, w, ev.FD, ev.Events, c.h.Info.Reports)
 		}
 		seen[ev.FD] = true
@@ -446,13 +555,17 @@ func (c *C) wait(room int, timeout time.Duration) waitResult {
 	return w
 }
 
-// waitAsync runs wait in a goroutine.
+// waitAsync runs wait in a goroutine. Its failures are located at the
+// check's call of waitAsync.
 func (c *C) waitAsync(room int, timeout time.Duration) <-chan waitResult {
+	at := location()
 	ch := make(chan waitResult, 1)
+	c.stragglers.Add(1)
 	go func() {
+		defer c.stragglers.Done()
 		var w waitResult
 		defer func() { ch <- w }()
-		w = c.wait(room, timeout)
+		w = c.waitAt(at, room, timeout)
 	}()
 	return ch
 }
@@ -480,4 +593,129 @@ func (c *C) notReturned(ch <-chan waitResult, what string) {
 		c.Fatalf("%s: Wait returned %v before anything happened; want it still blocked", what, w)
 	default:
 	}
+}
+
+// blockedWait starts a Wait(-1) in a goroutine, as waitAsync does, and
+// returns once a Wait(0) has been refused with ErrBusy, which shows that
+// the first is in progress. It fails the check if none is within a
+// second, or if the Wait(-1) returns anything but the ErrBusy of a Wait(0)
+// that came first.
+func (c *C) blockedWait() <-chan waitResult {
+	blocked := c.waitAsync(4, -1)
+	for range 200 {
+		select {
+		case w := <-blocked:
+			if !errors.Is(w.err, mux.ErrBusy) {
+				c.Fatalf("Wait(-1) with nothing ready returned %v; want it blocked until the check ends it", w)
+			}
+			blocked = c.waitAsync(4, -1) // it started while a Wait(0) below ran
+		case <-time.After(5 * time.Millisecond):
+		}
+		n, err := c.m.Wait(make([]mux.Event, 4), 0)
+		switch {
+		case errors.Is(err, mux.ErrBusy) && n == 0:
+			return blocked
+		case err != nil:
+			c.Fatalf("rule 8: Wait(0) during a blocked Wait(-1) = (%d, %v); want (0, ErrBusy)", n, err)
+		}
+	}
+	c.Fatalf("rule 8: Wait(0) during a blocked Wait(-1) never returned ErrBusy; want (0, ErrBusy)")
+	return nil
+}
+
+// fill writes to fd until its send buffer is full.
+func (c *C) fill(fd int) {
+	p := make([]byte, 64<<10)
+	for range 1 << 14 {
+		if _, err := c.h.FDs.Write(fd, p); retry(err) {
+			return
+		} else if err != nil {
+			c.Fatalf("harness: Write(fd %d) = %v; want progress or EAGAIN", fd, err)
+		}
+	}
+	c.Fatalf("harness: fd %d took a gigabyte without EAGAIN; want its send buffer full", fd)
+}
+
+// drain reads fd until EAGAIN or end of file.
+func (c *C) drain(fd int) {
+	p := make([]byte, 4096)
+	for {
+		n, err := c.h.FDs.Read(fd, p)
+		if retry(err) || err == nil && n == 0 {
+			return
+		}
+		if err != nil {
+			c.Fatalf("harness: Read(fd %d) = %d, %v", fd, n, err)
+		}
+	}
+}
+
+// untilEOF reads fd until end of file, for at most d of real time. It
+// returns "" at end of file, and otherwise what the last read returned.
+func (c *C) untilEOF(fd int, d time.Duration) string {
+	p := make([]byte, 64)
+	end := time.Now().Add(d)
+	for {
+		n, err := c.h.FDs.Read(fd, p)
+		switch {
+		case err == nil && n == 0:
+			return ""
+		case err != nil && !retry(err):
+			return fmt.Sprintf("(%d, %v)", n, err)
+		}
+		if time.Now().After(end) {
+			return fmt.Sprintf("(%d, %v)", n, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// allocsPerRun returns the average number of heap allocations in runs
+// calls of f, after one call to warm up, as testing.AllocsPerRun does;
+// unlike it, it may be called from a parallel test. The count is the
+// process's, and the check that calls it runs alone among the suite's
+// checks, but other tests of the process may still allocate: allocsPerRun
+// returns the least of three rounds, which they would all have to hit.
+func allocsPerRun(runs int, f func()) float64 {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	f()
+	least := math.Inf(1)
+	var ms runtime.MemStats
+	for range 3 {
+		runtime.ReadMemStats(&ms)
+		before := ms.Mallocs
+		for range runs {
+			f()
+		}
+		runtime.ReadMemStats(&ms)
+		least = min(least, float64(ms.Mallocs-before)/float64(runs))
+	}
+	return least
+}
+
+// waitsCPU makes k Waits of d, which must each return (0, nil), on a
+// thread of their own, each after a bare sleep of d in the kernel, and
+// returns the CPU time that thread used in the Waits and in the sleeps.
+// On a loaded machine both cost more; what the Waits use beyond the
+// sleeps is what the backend adds.
+func (c *C) waitsCPU(k int, d time.Duration) (waits, sleeps time.Duration) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	buf := make([]mux.Event, 4)
+	for i := range k {
+		t0, err := threadCPU()
+		if err != nil {
+			c.Skipf("cannot read the thread's CPU clock: %v", err)
+		}
+		sleep(d)
+		t1, _ := threadCPU()
+		n, werr := c.m.Wait(buf, d)
+		t2, _ := threadCPU()
+		sleeps += t1 - t0
+		waits += t2 - t1
+		if n != 0 || werr != nil {
+			c.Fatalf("Wait(%v) #%d with nothing ready = (%d, %v); want (0, nil)", d, i+1, n, werr)
+		}
+	}
+	return waits, sleeps
 }

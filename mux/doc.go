@@ -11,30 +11,56 @@
 //
 // # The contract
 //
-// Every backend keeps these rules; package conformance checks each of them.
-// The reason for each rule, with the public bug reports behind it, is in
-// docs/contract.md.
+// Every backend keeps twelve rules, numbered 1 to 12; package conformance
+// checks each of them, and docs/conformance.md lists its checks. Beside
+// them is rule 0: a backend's self-description, Info, is true, because
+// code and the suite decide from it what to expect. The reason for each
+// rule, with the public bug reports behind it, is in docs/contract.md.
 //
 //  1. Interest. An interest is a non-empty subset of Readable|Writable|Priority;
 //     anything else is ErrInvalid, checked before the descriptor. Add of a
 //     closed descriptor is ErrBadFD on every backend. A failed Add or Modify
-//     leaves no registration half made.
+//     leaves no registration half made. When a call is wrong in several
+//     ways, every backend names the same one, in this order: a closed
+//     Multiplexer (ErrClosed); an invalid argument — interest, or an empty
+//     events slice (ErrInvalid); a bad descriptor — negative or too large
+//     for the kernel's C int (ErrBadFD), at or past Info.MaxFD
+//     (ErrFDLimit), or, for Add, not open (ErrBadFD); then the registration
+//     (ErrExists, ErrNotAdded), or for Wait, ErrBusy. Code written against
+//     one backend then reads the same error from another. Modify and
+//     Remove do not ask the OS whether a descriptor is open (rule 10).
 //
-//  2. Level-triggered. While a condition holds, every Wait reports it.
+//  2. Level-triggered. While a condition holds, every Wait reports it. A
+//     condition made true before Wait is called — by any goroutine or OS
+//     thread, such as a write that has returned — is reported by that
+//     Wait, Wait(0) included: a loop that polls right after a worker hands
+//     it data must see the data. A condition that ended before Wait was
+//     called is not reported: a Wait reports what holds when it is called,
+//     or becomes true while it waits, not what held at some time since the
+//     last one.
 //
 //  3. What is reported. At most one Event per descriptor per Wait. Its
 //     Events is a non-empty subset of Reportable(interest): the interest,
 //     Hangup and Error, and ReadHangup only with Readable interest;
 //     Writable never appears unless asked for. End of file and peer close
-//     make a descriptor Readable (if asked). Hangup, ReadHangup and Error
-//     are reported where the backend can see them; Info.Reports says which.
+//     make a descriptor Readable (if asked). Hangup and Error are reported
+//     whatever the interest, as the kernel reports them, so that a loop
+//     waiting only for room to write learns that the peer has gone; where
+//     a backend cannot see them, Info.Reports says so (select sees no
+//     hangup, and its Error is only a descriptor closed while added). A
+//     condition a backend watches but must not report, such as ReadHangup
+//     without Readable, never wakes Wait: it does not spin.
 //
 //  4. Timeouts. A negative timeout blocks until an event, a Wake or Close;
 //     zero polls and returns at once; a positive timeout never returns
 //     (0, nil) before it has elapsed unless Wake was called. Backends round
 //     up, never down, to their resolution (a 100µs timeout is not a busy
 //     zero), and clamp huge values instead of overflowing. A timeout with
-//     nothing added still waits.
+//     nothing added still waits. A timed Wait sleeps in the kernel, it does
+//     not spin: with nothing ready, Wait(d) uses a small fraction of d in
+//     CPU time beyond what a bare sleep of d in the kernel costs (the suite
+//     allows a quarter, over Waits just under a millisecond), or a loop
+//     between timers burns a core.
 //
 //  5. EINTR never reaches the caller. The Go runtime interrupts system
 //     calls routinely (its preemption signal); backends retry with the time
@@ -52,7 +78,9 @@
 //
 //  8. Concurrency. Every method is safe for concurrent use. Add, Modify and
 //     Remove made while a Wait is blocked take effect for that Wait. A
-//     second concurrent Wait returns ErrBusy.
+//     second concurrent Wait returns ErrBusy and leaves the running Wait
+//     undisturbed: later concurrent Waits are refused too, and Close still
+//     ends the running one.
 //
 //  9. Close releases every descriptor the backend opened (all opened with
 //     close-on-exec), makes a blocked Wait return ErrClosed, and makes every
@@ -64,8 +92,11 @@
 //     other descriptors and never fails as a whole or spins silently; the
 //     closed one is reported with Error or not at all; Remove of it
 //     succeeds, and the number can be added again after the OS reuses it.
-//     epoll watches open file descriptions, not numbers: Remove before
-//     Close, always.
+//     epoll watches open file descriptions, not numbers: Remove a
+//     descriptor before closing it, always. Remove releases at once
+//     whatever the backend holds on the descriptor, so that closing it
+//     after Remove really closes it: the peer sees end of file without
+//     another Wait.
 //
 //  11. Regular files. epoll refuses them (ErrInvalid wrapping EPERM, with
 //     nothing left registered); poll and select accept them as always
@@ -90,7 +121,8 @@
 //
 // Package conformance is the suite every backend passes:
 // conformance.Run(t, harness) from a backend's own tests, with
-// conformance.OS for backends of real descriptors. Package mux/fake is a
+// conformance.OS for backends of real descriptors; run it with the race
+// detector too (go test -race). Package mux/fake is a
 // deterministic simulated kernel with a Multiplexer over it — virtual
 // descriptors, a virtual clock, seeded fault injection — for unit tests of
 // event loops that need no sockets, no sleeps and no luck.

@@ -7,7 +7,10 @@ import (
 )
 
 // Errors returned by every Multiplexer, wrapped in an *OpError. Test them
-// with errors.Is.
+// with errors.Is. When several apply, every backend returns the first in
+// the order of rule 1 (see the package documentation): ErrClosed,
+// ErrInvalid, ErrBadFD or ErrFDLimit, then ErrExists, ErrNotAdded or
+// ErrBusy.
 var (
 	// ErrClosed is returned by every call made on a closed Multiplexer
 	// except Close, and by a Wait that Close interrupted.
@@ -21,12 +24,13 @@ var (
 	// not added.
 	ErrNotAdded = errors.New("mux: descriptor not added")
 
-	// ErrBadFD is returned for a negative descriptor or one that the OS says
-	// is not open. Where the OS said so, the error also wraps unix.EBADF.
+	// ErrBadFD is returned for a negative descriptor, one too large for the
+	// kernel's C int, and, by Add, one that the OS says is not open. Where
+	// the OS said so, the error also wraps unix.EBADF.
 	ErrBadFD = errors.New("mux: bad file descriptor")
 
-	// ErrFDLimit is returned by Add of a descriptor beyond what the backend
-	// can watch, such as fd >= FD_SETSIZE for select.
+	// ErrFDLimit is returned for a descriptor at or past what the backend
+	// can watch (Info.MaxFD), such as fd >= FD_SETSIZE for select.
 	ErrFDLimit = errors.New("mux: descriptor beyond the backend's limit")
 
 	// ErrInvalid is returned for an interest that is empty or holds
@@ -36,7 +40,7 @@ var (
 	ErrInvalid = errors.New("mux: invalid argument")
 
 	// ErrBusy is returned by Wait while another Wait on the same
-	// Multiplexer is in progress.
+	// Multiplexer is in progress. The Wait in progress is not disturbed.
 	ErrBusy = errors.New("mux: another Wait is in progress")
 )
 

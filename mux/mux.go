@@ -14,10 +14,12 @@ type Multiplexer interface {
 	Add(fd int, interest Events) error
 	// Modify replaces the interest of an added fd.
 	Modify(fd int, interest Events) error
-	// Remove stops watching fd. Remove an fd before closing it.
+	// Remove stops watching fd and releases at once whatever the
+	// Multiplexer holds on it. Remove an fd before closing it.
 	Remove(fd int) error
 	// Wait blocks until at least one added fd is ready, Wake or Close is
-	// called, or timeout elapses, and fills events with what is ready.
+	// called, or timeout elapses, and fills events with what is ready
+	// when it returns. It sleeps in the kernel while it blocks.
 	Wait(events []Event, timeout time.Duration) (n int, err error)
 	// Wake makes the Wait in progress, or else the next one, return
 	// promptly.
@@ -46,7 +48,10 @@ type Info struct {
 	MaxFD int
 
 	// Reports is the set of conditions the backend can report. It always
-	// holds Readable and Writable.
+	// holds Readable and Writable. A backend with Hangup here reports
+	// hangups and pending errors whatever the interest, as the kernel does;
+	// one without (select) sees neither, and its Error, if any, is its own
+	// finding of a descriptor closed while added.
 	Reports Events
 
 	// Scales is true when the cost of Wait does not grow with the number of

@@ -1,6 +1,7 @@
 package pollset
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -85,15 +86,27 @@ func (s *Set) err(op string, fd int, kind, err error) error {
 	return &mux.OpError{Backend: s.name, Op: op, FD: fd, Kind: kind, Err: err}
 }
 
-// checkFD validates a descriptor for Add: not negative, within the
-// backend's limit, and open (poll and select would otherwise accept a
-// closed one and report it later, or fail every call).
-func (s *Set) checkFD(fd int) error {
+// checkNumber refuses a number that cannot be an added descriptor: a
+// negative one, one beyond the backend's limit, or one past the kernel's
+// C int (a system call would cut it down to some other descriptor). Every
+// call checks it before the table, so a bad number is ErrBadFD or
+// ErrFDLimit, never ErrNotAdded (the contract's order of errors).
+func (s *Set) checkNumber(op string, fd int) error {
 	switch {
-	case fd < 0:
-		return s.err("add", fd, mux.ErrBadFD, nil)
 	case s.maxFD > 0 && fd >= s.maxFD:
-		return s.err("add", fd, mux.ErrFDLimit, nil)
+		return s.err(op, fd, mux.ErrFDLimit, nil)
+	case fd < 0 || int64(fd) > math.MaxInt32:
+		return s.err(op, fd, mux.ErrBadFD, nil)
+	}
+	return nil
+}
+
+// checkFD validates a descriptor for Add: a valid number, and open (poll
+// and select would otherwise accept a closed one and report it later, or
+// fail every call).
+func (s *Set) checkFD(fd int) error {
+	if err := s.checkNumber("add", fd); err != nil {
+		return err
 	}
 	if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err != nil {
 		return s.err("add", fd, mux.ErrBadFD, err)
@@ -148,8 +161,8 @@ func (s *Set) Modify(fd int, interest mux.Events) error {
 	if err := mux.CheckInterest(interest); err != nil {
 		return s.err("modify", fd, err, nil)
 	}
-	if fd < 0 {
-		return s.err("modify", fd, mux.ErrBadFD, nil)
+	if err := s.checkNumber("modify", fd); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -175,8 +188,8 @@ func (s *Set) Remove(fd int) error {
 	if s.closing.Load() {
 		return s.err("remove", fd, mux.ErrClosed, nil)
 	}
-	if fd < 0 {
-		return s.err("remove", fd, mux.ErrBadFD, nil)
+	if err := s.checkNumber("remove", fd); err != nil {
+		return err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

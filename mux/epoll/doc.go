@@ -47,10 +47,12 @@
 //
 //   - Remove succeeds and forgets it, and the number can be added again
 //     after the OS reuses it;
-//   - Add of the number, even after the OS reused it for another file, is
-//     ErrExists: Mux cannot tell a reused number from the caller adding the
-//     same descriptor twice, and the poll and select backends cannot either,
-//     so it refuses, as they do. Remove it, then Add it;
+//   - Add of the number is ErrBadFD while it is closed (a bad descriptor
+//     comes before ErrExists in the contract's order of errors), and
+//     ErrExists once the OS has reused it for another file: Mux cannot tell
+//     a reused number from the caller adding the same descriptor twice, and
+//     the poll and select backends cannot either, so it refuses, as they
+//     do. Remove it, then Add it;
 //   - Modify is ErrBadFD (wrapping EBADF if the number is closed, ENOENT if
 //     it names another file now).
 //

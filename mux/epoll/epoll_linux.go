@@ -211,7 +211,12 @@ func (m *Mux) Add(fd int, interest mux.Events) error {
 	}
 	if m.regs.has(fd) {
 		// Also when fd was closed without Remove and the number reused:
-		// see "Descriptors closed without Remove" in the package doc.
+		// see "Descriptors closed without Remove" in the package doc. If
+		// it was closed and not reused, it is a bad descriptor first (the
+		// contract's order of errors), as poll and select find it.
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == unix.EBADF {
+			return opError("add", fd, mux.ErrBadFD, err)
+		}
 		return opError("add", fd, mux.ErrExists, nil)
 	}
 	ev := unix.EpollEvent{Events: kernelEvents(interest), Fd: int32(fd), Pad: int32(interest)}
@@ -368,6 +373,13 @@ func (m *Mux) Close() error {
 // called, or timeout elapses, and fills events with what is ready. A
 // negative timeout blocks without limit; zero polls.
 func (m *Mux) Wait(events []mux.Event, timeout time.Duration) (int, error) {
+	// The contract's order of errors: closed, then the arguments, then busy.
+	if !m.open.Load() {
+		return 0, opError("wait", -1, mux.ErrClosed, nil)
+	}
+	if len(events) == 0 {
+		return 0, opError("wait", -1, mux.ErrInvalid, nil)
+	}
 	if !m.waitMu.TryLock() {
 		if !m.open.Load() {
 			return 0, opError("wait", -1, mux.ErrClosed, nil)
@@ -377,9 +389,6 @@ func (m *Mux) Wait(events []mux.Event, timeout time.Duration) (int, error) {
 	defer m.waitMu.Unlock()
 	if !m.open.Load() {
 		return 0, opError("wait", -1, mux.ErrClosed, nil)
-	}
-	if len(events) == 0 {
-		return 0, opError("wait", -1, mux.ErrInvalid, nil)
 	}
 	if len(events) > len(m.buf) {
 		m.buf = make([]unix.EpollEvent, len(events))
