@@ -1,6 +1,7 @@
 package fake
 
 import (
+	"math"
 	"slices"
 	"syscall"
 	"time"
@@ -108,7 +109,7 @@ func (m *Mux) add(fd int, interest mux.Events) error {
 		return opErr("add", fd, mux.ErrClosed, nil)
 	case mux.CheckInterest(interest) != nil:
 		return opErr("add", fd, mux.ErrInvalid, nil)
-	case fd < 0:
+	case !validFD(fd):
 		return opErr("add", fd, mux.ErrBadFD, nil)
 	}
 	f := k.lookup(fd)
@@ -130,6 +131,11 @@ func (m *Mux) add(fd int, interest mux.Events) error {
 	return nil
 }
 
+// validFD reports whether fd can name a descriptor: the system calls take
+// a C int, so a larger number is refused as ErrBadFD before the lookup of
+// a registration, in the order of rule 1, as on the OS backends.
+func validFD(fd int) bool { return fd >= 0 && fd <= math.MaxInt32 }
+
 // Modify replaces the interest of an added fd.
 func (m *Mux) Modify(fd int, interest mux.Events) error {
 	k := m.k
@@ -147,7 +153,7 @@ func (m *Mux) modify(fd int, interest mux.Events) error {
 		return opErr("modify", fd, mux.ErrClosed, nil)
 	case mux.CheckInterest(interest) != nil:
 		return opErr("modify", fd, mux.ErrInvalid, nil)
-	case fd < 0:
+	case !validFD(fd):
 		return opErr("modify", fd, mux.ErrBadFD, nil)
 	}
 	i, ok := m.find(fd)
@@ -179,7 +185,7 @@ func (m *Mux) remove(fd int) error {
 	switch {
 	case m.closed:
 		return opErr("remove", fd, mux.ErrClosed, nil)
-	case fd < 0:
+	case !validFD(fd):
 		return opErr("remove", fd, mux.ErrBadFD, nil)
 	}
 	i, ok := m.find(fd)

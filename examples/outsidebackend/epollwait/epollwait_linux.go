@@ -166,6 +166,11 @@ func (m *Mux) Add(fd int, interest mux.Events) error {
 		return err
 	}
 	if m.added(fd) {
+		// Closed while added and not reused: a bad descriptor comes before
+		// ErrExists in the contract's order of errors.
+		if _, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0); err == unix.EBADF {
+			return opError("add", fd, mux.ErrBadFD, err)
+		}
 		return opError("add", fd, mux.ErrExists, nil)
 	}
 	ev := unix.EpollEvent{Events: kernelEvents(interest), Fd: int32(fd)}
@@ -206,7 +211,7 @@ func (m *Mux) Remove(fd int) error {
 	switch {
 	case m.closed.Load():
 		return opError("remove", fd, mux.ErrClosed, nil)
-	case fd < 0:
+	case fd < 0 || fd > math.MaxInt32:
 		return opError("remove", fd, mux.ErrBadFD, nil)
 	case !m.added(fd):
 		return opError("remove", fd, mux.ErrNotAdded, nil)
