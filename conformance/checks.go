@@ -128,7 +128,7 @@ var checks = []check{
 // should make it return at once. Generous: the machines are shared.
 const prompt = 5 * time.Second
 
-func checkInfo(c *C) {
+func checkInfo(c *trial) {
 	in := c.h.Info
 	if in.Name == "" {
 		c.Errorf("Info.Name is empty; want the backend's name")
@@ -147,7 +147,7 @@ func checkInfo(c *C) {
 	}
 }
 
-func checkInvalidInterest(c *C) {
+func checkInvalidInterest(c *trial) {
 	a, _ := c.pair()
 	for _, ev := range []mux.Events{0, mux.Hangup, mux.ReadHangup, mux.Error, mux.Readable | mux.Error, mux.Readable | 0x100, 0x8000} {
 		if err := c.m.Add(a, ev); !errors.Is(err, mux.ErrInvalid) {
@@ -171,7 +171,7 @@ func checkInvalidInterest(c *C) {
 	}
 }
 
-func checkBadFD(c *C) {
+func checkBadFD(c *trial) {
 	if err := c.m.Add(-1, mux.Readable); !errors.Is(err, mux.ErrBadFD) {
 		c.Errorf("Add(-1, Readable) = %v; want ErrBadFD", err)
 	}
@@ -193,7 +193,7 @@ func checkBadFD(c *C) {
 	}
 }
 
-func checkExistsNotAdded(c *C) {
+func checkExistsNotAdded(c *trial) {
 	a, _ := c.pair()
 	if err := c.m.Modify(a, mux.Readable); !errors.Is(err, mux.ErrNotAdded) {
 		c.Errorf("Modify(%d) of an fd never added = %v; want ErrNotAdded", a, err)
@@ -218,7 +218,7 @@ func checkExistsNotAdded(c *C) {
 	}
 }
 
-func checkFailedModify(c *C) {
+func checkFailedModify(c *trial) {
 	a, _ := c.readablePair()
 	c.add(a, mux.Readable)
 	if err := c.m.Modify(a, 0); !errors.Is(err, mux.ErrInvalid) {
@@ -229,7 +229,7 @@ func checkFailedModify(c *C) {
 	}
 }
 
-func checkOpError(c *C) {
+func checkOpError(c *trial) {
 	a, _ := c.pair()
 	c.add(a, mux.Readable)
 	err := c.m.Add(a, mux.Readable)
@@ -245,7 +245,7 @@ func checkOpError(c *C) {
 // checkErrorPrecedence: when a call breaks several rules at once, every
 // backend names the same one, so that code (and tests) written against
 // one backend read the same error from another.
-func checkErrorPrecedence(c *C) {
+func checkErrorPrecedence(c *trial) {
 	a, _ := c.pair() // added
 	z, _ := c.pair() // never added
 	x, _ := c.pair() // added, then closed without Remove (a caller's bug)
@@ -320,7 +320,7 @@ func checkErrorPrecedence(c *C) {
 	}
 }
 
-func checkLevelTriggered(c *C) {
+func checkLevelTriggered(c *trial) {
 	a, b := c.readablePair()
 	c.add(a, mux.Readable)
 	for i := range 3 {
@@ -345,7 +345,7 @@ func checkLevelTriggered(c *C) {
 // it. A backend whose readiness reaches the waiting thread later (a
 // completion posted to the thread that armed a poll) misses data that a
 // loop's worker thread has just handed over.
-func checkVisibleAcrossThreads(c *C) {
+func checkVisibleAcrossThreads(c *trial) {
 	a, b := c.pair()
 	c.add(a, mux.Readable)
 	runtime.LockOSThread()
@@ -394,7 +394,7 @@ func checkVisibleAcrossThreads(c *C) {
 // when Wait is called, not those that held at some time since the last
 // Wait. A loop that read a descriptor without waiting (after its own
 // write, say) must not be told it is readable again.
-func checkNoStaleReadiness(c *C) {
+func checkNoStaleReadiness(c *trial) {
 	a, b := c.pair()
 	c.add(a, mux.Readable)
 	if w := c.wait(4, 0); w.n != 0 || w.err != nil {
@@ -415,7 +415,7 @@ func checkNoStaleReadiness(c *C) {
 	}
 }
 
-func checkWritableUnasked(c *C) {
+func checkWritableUnasked(c *trial) {
 	a, b := c.pair() // both writable, neither readable
 	c.add(a, mux.Readable)
 	c.add(b, mux.Readable|mux.Priority)
@@ -427,7 +427,7 @@ func checkWritableUnasked(c *C) {
 // checkWritableDropped: once no descriptor asks for Writable, no Wait
 // reports it — a backend must not read a stale result of an earlier call
 // (select once did, when it stopped passing a write set).
-func checkWritableDropped(c *C) {
+func checkWritableDropped(c *trial) {
 	a, _ := c.pair()
 	x, _ := c.readablePair()
 	c.add(a, mux.Readable|mux.Writable)
@@ -443,7 +443,7 @@ func checkWritableDropped(c *C) {
 	}
 }
 
-func checkOneEventPerFD(c *C) {
+func checkOneEventPerFD(c *trial) {
 	a, _ := c.readablePair()
 	c.add(a, mux.Readable|mux.Writable)
 	w := c.wait(4, prompt)
@@ -452,7 +452,7 @@ func checkOneEventPerFD(c *C) {
 	}
 }
 
-func checkEOF(c *C) {
+func checkEOF(c *trial) {
 	a, b := c.pair()
 	c.add(a, mux.Readable)
 	if err := c.h.FDs.ShutdownWrite(b); err != nil {
@@ -478,7 +478,7 @@ func checkEOF(c *C) {
 // checkReadHangupWithReadable: a connection whose peer shut its write
 // side, watched for Writable only (a server throttled by backpressure),
 // must not be woken by ReadHangup.
-func checkReadHangupWithReadable(c *C) {
+func checkReadHangupWithReadable(c *trial) {
 	a, b := c.pair()
 	if err := c.h.FDs.ShutdownWrite(b); err != nil {
 		c.Fatalf("harness: ShutdownWrite(%d) = %v", b, err)
@@ -490,7 +490,7 @@ func checkReadHangupWithReadable(c *C) {
 	}
 }
 
-func checkPeerClose(c *C) {
+func checkPeerClose(c *trial) {
 	a, b := c.pair()
 	c.add(a, mux.Readable)
 	c.closeFD(b)
@@ -514,7 +514,7 @@ func checkPeerClose(c *C) {
 // error whatever was asked (epoll(7), poll(2)), and so does a backend that
 // reports them at all: a loop that watches only for room to write must
 // learn that the peer has gone, or it waits for room forever.
-func checkHangupErrorUnasked(c *C) {
+func checkHangupErrorUnasked(c *trial) {
 	if !c.h.Info.Reports.Has(mux.Hangup) {
 		c.Skipf("Info.Reports has no Hangup: the backend sees no hangup or pending error from its kernel (select)")
 	}
@@ -542,7 +542,7 @@ func checkHangupErrorUnasked(c *C) {
 // report (io_uring adds POLLRDHUP to every poll) must not wake for it and
 // go round again: a throttled writer whose peer has finished sending would
 // burn a core until its deadline.
-func checkUnaskedNoSpin(c *C) {
+func checkUnaskedNoSpin(c *trial) {
 	a, b := c.pair()
 	c.fill(a) // not writable: the peer reads nothing
 	x, y := c.pair()
@@ -560,7 +560,7 @@ func checkUnaskedNoSpin(c *C) {
 	}
 }
 
-func checkPipe(c *C) {
+func checkPipe(c *trial) {
 	r, w := c.pipe()
 	c.add(r, mux.Readable)
 	c.add(w, mux.Writable)
@@ -583,7 +583,7 @@ func checkPipe(c *C) {
 	}
 }
 
-func checkPriority(c *C) {
+func checkPriority(c *trial) {
 	if !c.h.Info.Reports.Has(mux.Priority) {
 		c.Skipf("Info.Reports has no Priority")
 	}
@@ -600,7 +600,7 @@ func checkPriority(c *C) {
 	}
 }
 
-func checkZeroPolls(c *C) {
+func checkZeroPolls(c *trial) {
 	for _, what := range []string{"nothing added", "nothing ready"} {
 		if what == "nothing ready" {
 			a, _ := c.pair()
@@ -617,7 +617,7 @@ func checkZeroPolls(c *C) {
 	}
 }
 
-func checkNeverEarly(c *C) {
+func checkNeverEarly(c *trial) {
 	a, _ := c.pair()
 	c.add(a, mux.Readable)
 	// 100µs rounded down to 0ms spins; 1.5ms rounded down to 1ms returns early.
@@ -638,7 +638,7 @@ func checkNeverEarly(c *C) {
 // something happens or the time is up. A backend that rounds the timeout
 // down to whole milliseconds and spins away the rest returns on time but
 // burns a core between timers.
-func checkTimedWaitSleeps(c *C) {
+func checkTimedWaitSleeps(c *trial) {
 	a, _ := c.pair()
 	c.add(a, mux.Readable)
 	const d, k = 900 * time.Microsecond, 100
@@ -648,7 +648,7 @@ func checkTimedWaitSleeps(c *C) {
 	}
 }
 
-func checkEmptySetWaits(c *C) {
+func checkEmptySetWaits(c *trial) {
 	const d = 30 * time.Millisecond
 	w := c.wait(4, d)
 	if w.err != nil || w.n != 0 || w.elapsed < d {
@@ -656,7 +656,7 @@ func checkEmptySetWaits(c *C) {
 	}
 }
 
-func checkHugeAndNegative(c *C) {
+func checkHugeAndNegative(c *trial) {
 	for _, d := range []time.Duration{math.MaxInt64, math.MaxInt64 / 2, 1<<31*time.Millisecond + 1, -1, -5 * time.Millisecond, math.MinInt64} {
 		ch := c.waitAsync(4, d)
 		settle()
@@ -679,7 +679,7 @@ func checkHugeAndNegative(c *C) {
 	}
 }
 
-func checkEINTR(c *C) {
+func checkEINTR(c *trial) {
 	const d = 150 * time.Millisecond
 	// The check needs two Waits that were signalled: one that took real
 	// time without a signal proves nothing (a fake's virtual Wait takes no
@@ -707,7 +707,7 @@ func checkEINTR(c *C) {
 	}
 }
 
-func checkEmptyBuffer(c *C) {
+func checkEmptyBuffer(c *trial) {
 	a, _ := c.readablePair()
 	c.add(a, mux.Readable)
 	if n, err := c.m.Wait(nil, 0); n != 0 || !errors.Is(err, mux.ErrInvalid) {
@@ -718,7 +718,7 @@ func checkEmptyBuffer(c *C) {
 	}
 }
 
-func checkNoStarvation(c *C) {
+func checkNoStarvation(c *trial) {
 	const ready, room = 5, 2
 	want := map[int]bool{}
 	for range ready {
@@ -744,7 +744,7 @@ func checkNoStarvation(c *C) {
 	}
 }
 
-func checkWakeBeforeWait(c *C) {
+func checkWakeBeforeWait(c *trial) {
 	a, _ := c.pair()
 	c.add(a, mux.Readable)
 	if err := c.m.Wake(); err != nil {
@@ -760,7 +760,7 @@ func checkWakeBeforeWait(c *C) {
 	}
 }
 
-func checkWakeBlocked(c *C) {
+func checkWakeBlocked(c *trial) {
 	for _, d := range []time.Duration{-1, time.Hour} {
 		ch := c.waitAsync(4, d)
 		settle()
@@ -776,7 +776,7 @@ func checkWakeBlocked(c *C) {
 	}
 }
 
-func checkWakesCoalesce(c *C) {
+func checkWakesCoalesce(c *trial) {
 	a, _ := c.pair()
 	c.add(a, mux.Readable)
 	for range 5 {
@@ -807,7 +807,7 @@ func checkWakesCoalesce(c *C) {
 	}
 }
 
-func checkWakeConcurrent(c *C) {
+func checkWakeConcurrent(c *trial) {
 	const wakers, each = 8, 50
 	var wg sync.WaitGroup
 	errs := make(chan error, wakers*each)
@@ -844,7 +844,7 @@ func checkWakeConcurrent(c *C) {
 	}
 }
 
-func checkBusy(c *C) {
+func checkBusy(c *trial) {
 	ch := c.blockedWait()
 	c.m.Wake()
 	if w := c.await(ch, prompt, "Wait(-1) then Wake"); w.err != nil || w.n != 0 {
@@ -859,7 +859,7 @@ func checkBusy(c *C) {
 // A backend whose refusal clears its own "Wait in progress" flag lets a
 // third Wait into the kernel beside the first, and its Close no longer
 // knows there is a Wait to end.
-func checkBusyUndisturbed(c *C) {
+func checkBusyUndisturbed(c *trial) {
 	a, _ := c.pair()
 	c.add(a, mux.Readable)
 	ch := c.blockedWait()
@@ -879,7 +879,7 @@ func checkBusyUndisturbed(c *C) {
 	}
 }
 
-func checkAddDuringWait(c *C) {
+func checkAddDuringWait(c *trial) {
 	ch := c.waitAsync(4, -1)
 	settle()
 	a, _ := c.readablePair()
@@ -890,7 +890,7 @@ func checkAddDuringWait(c *C) {
 	}
 }
 
-func checkModifyDuringWait(c *C) {
+func checkModifyDuringWait(c *trial) {
 	a, _ := c.pair()
 	c.add(a, mux.Readable)
 	ch := c.waitAsync(4, -1)
@@ -903,7 +903,7 @@ func checkModifyDuringWait(c *C) {
 	}
 }
 
-func checkRemoveDuringWait(c *C) {
+func checkRemoveDuringWait(c *trial) {
 	a, b := c.pair()
 	x, y := c.pair()
 	c.add(a, mux.Readable)
@@ -920,7 +920,7 @@ func checkRemoveDuringWait(c *C) {
 	}
 }
 
-func checkConcurrentChanges(c *C) {
+func checkConcurrentChanges(c *trial) {
 	const workers, rounds = 4, 50
 	fds := make([][2]int, workers)
 	for i := range fds {
@@ -979,7 +979,7 @@ func checkConcurrentChanges(c *C) {
 	}
 }
 
-func checkCloseUnblocks(c *C) {
+func checkCloseUnblocks(c *trial) {
 	a, _ := c.pair()
 	c.add(a, mux.Readable)
 	ch := c.waitAsync(4, -1)
@@ -994,7 +994,7 @@ func checkCloseUnblocks(c *C) {
 	}
 }
 
-func checkCallsAfterClose(c *C) {
+func checkCallsAfterClose(c *trial) {
 	a, b := c.pair()
 	c.add(a, mux.Readable)
 	if err := c.m.Close(); err != nil {
@@ -1024,7 +1024,7 @@ func checkCallsAfterClose(c *C) {
 	}
 }
 
-func checkNoLeaks(c *C) {
+func checkNoLeaks(c *trial) {
 	a, _ := c.readablePair()
 	before, err := c.h.FDs.Descriptors()
 	if errors.Is(err, errors.ErrUnsupported) {
@@ -1068,7 +1068,7 @@ func checkNoLeaks(c *C) {
 	}
 }
 
-func checkClosedWhileAdded(c *C) {
+func checkClosedWhileAdded(c *trial) {
 	a, _ := c.readablePair()
 	x, _ := c.readablePair()
 	c.add(a, mux.Readable)
@@ -1099,7 +1099,7 @@ func checkClosedWhileAdded(c *C) {
 	}
 }
 
-func checkClosedAloneNoSpin(c *C) {
+func checkClosedAloneNoSpin(c *trial) {
 	x, _ := c.pair()
 	c.add(x, mux.Readable)
 	c.closeFD(x)
@@ -1120,7 +1120,7 @@ func checkClosedAloneNoSpin(c *C) {
 // descriptor, so closing it really closes it: the peer sees end of file
 // at once. A backend that keeps a reference until its next Wait (an armed
 // poll whose cancellation is reaped later) leaves the peer waiting.
-func checkRemoveReleases(c *C) {
+func checkRemoveReleases(c *trial) {
 	for _, blocked := range []bool{false, true} {
 		a, b := c.pair()
 		c.add(a, mux.Readable)
@@ -1145,7 +1145,7 @@ func checkRemoveReleases(c *C) {
 	}
 }
 
-func checkRegularFile(c *C) {
+func checkRegularFile(c *trial) {
 	f, err := c.h.FDs.File()
 	if errors.Is(err, errors.ErrUnsupported) {
 		c.Skipf("harness has no regular files: %v", err)
@@ -1177,7 +1177,7 @@ func checkRegularFile(c *C) {
 	}
 }
 
-func checkNoAllocation(c *C) {
+func checkNoAllocation(c *trial) {
 	a, _ := c.readablePair()
 	x, _ := c.pair()
 	c.add(a, mux.Readable)

@@ -3,20 +3,39 @@
 package conformance
 
 import (
+	"runtime"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/muxkit/muxkit/mux"
 )
 
-// threadCPU returns the CPU time the calling thread has used. The caller
-// locks its goroutine to the thread (runtime.LockOSThread) around what it
-// measures.
-func threadCPU() (time.Duration, error) {
-	var ts unix.Timespec
-	if err := unix.ClockGettime(unix.CLOCK_THREAD_CPUTIME_ID, &ts); err != nil {
-		return 0, err
+// waitsCPU makes k Waits of d, which must each return (0, nil), on a
+// thread of their own, each after a bare sleep of d in the kernel, and
+// returns the CPU time that thread used in the Waits and in the sleeps.
+// On a loaded machine both cost more; what the Waits use beyond the
+// sleeps is what the backend adds.
+func (c *trial) waitsCPU(k int, d time.Duration) (waits, sleeps time.Duration) {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	buf := make([]mux.Event, 4)
+	for i := range k {
+		t0, err := threadCPU()
+		if err != nil {
+			c.Skipf("cannot read the thread's CPU clock: %v", err)
+		}
+		sleep(d)
+		t1, _ := threadCPU()
+		n, werr := c.m.Wait(buf, d)
+		t2, _ := threadCPU()
+		sleeps += t1 - t0
+		waits += t2 - t1
+		if n != 0 || werr != nil {
+			c.Fatalf("Wait(%v) #%d with nothing ready = (%d, %v); want (0, nil)", d, i+1, n, werr)
+		}
 	}
-	return time.Duration(ts.Nano()), nil
+	return waits, sleeps
 }
 
 // sleep sleeps for d in the kernel, as a Wait with nothing ready should:

@@ -55,7 +55,7 @@ func e2eRequest(i int) []byte {
 	return p
 }
 
-func checkExchanges(c *C) {
+func checkExchanges(c *trial) {
 	ends := map[int]*e2eEnd{}
 	for i := range e2ePairs {
 		a, b := c.pair()
@@ -138,7 +138,7 @@ func (e *e2eEnd) want() mux.Events {
 // step handles one event: read what there is, write what is pending,
 // shut down the writing side when done. EAGAIN is never an error: the
 // readiness may have been used up.
-func (e *e2eEnd) step(c *C, ev mux.Events, buf []byte) error {
+func (e *e2eEnd) step(c *trial, ev mux.Events, buf []byte) error {
 	fds := c.h.FDs
 	if ev&(mux.Readable|mux.ReadHangup|mux.Hangup|mux.Error) != 0 && e.interest.Has(mux.Readable) {
 		room := len(buf)
@@ -188,8 +188,10 @@ func (e *e2eEnd) step(c *C, ev mux.Events, buf []byte) error {
 	return nil
 }
 
+// retry reports whether a read or write should be tried again later.
+// EWOULDBLOCK is EAGAIN on every Unix system, and wasip1 has no other.
 func retry(err error) bool {
-	return errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) || errors.Is(err, syscall.EINTR)
+	return errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR)
 }
 
 func firstDiff(a, b []byte) int {

@@ -24,6 +24,9 @@ func OS(newMux func() (mux.Multiplexer, error)) Harness {
 // osFDs implements FDs with real descriptors.
 type osFDs struct{}
 
+// systemFDs is what a Harness without FDs drives: the OS's descriptors.
+var systemFDs FDs = osFDs{}
+
 // prepare makes fd non-blocking and close-on-exec: portable where
 // SOCK_NONBLOCK and SOCK_CLOEXEC are not.
 func prepare(fds ...int) error {

@@ -130,7 +130,9 @@ func (h Harness) complete() (Harness, error) {
 		return h, errors.New("conformance: Harness.New is nil")
 	}
 	if h.FDs == nil {
-		h.FDs = osFDs{}
+		if h.FDs = systemFDs; h.FDs == nil {
+			return h, fmt.Errorf("conformance: Harness.FDs is nil, and on %s the suite has no descriptors of its own to drive", runtime.GOOS)
+		}
 	}
 	if h.Now == nil {
 		h.Now = time.Now
@@ -156,7 +158,7 @@ type check struct {
 	rule int
 	slug string
 	what string // what the check does, one sentence, for docs/conformance.md
-	fn   func(c *C)
+	fn   func(c *trial)
 
 	// alone is set for a check that must not run beside the suite's other
 	// checks in this process: one that counts allocations (the count is
@@ -196,7 +198,7 @@ func run(h Harness, ck check) Result {
 	} else {
 		exclusive.RLock()
 	}
-	c := &C{h: h, rule: ck.rule, added: map[int]mux.Events{}, mine: map[int]bool{}, calls: newCalls()}
+	c := &trial{h: h, rule: ck.rule, added: map[int]mux.Events{}, mine: map[int]bool{}, calls: newCalls()}
 	start := time.Now()
 	done := make(chan struct{})
 	go func() {
@@ -268,9 +270,9 @@ func run(h Harness, ck check) Result {
 	return Result{Rule: ck.rule, Name: ck.name(), Status: c.status, Messages: c.msgs, Elapsed: time.Since(start)}
 }
 
-// C is the state of one running check: the Multiplexer under test, the
+// trial is the state of one running check: the Multiplexer under test, the
 // descriptors the check made, and the verdict so far.
-type C struct {
+type trial struct {
 	h     Harness
 	rule  int
 	m     mux.Multiplexer // the harness's Multiplexer, with its calls recorded
@@ -288,7 +290,7 @@ type C struct {
 	mine      map[int]bool       // descriptors the check made and has not closed
 }
 
-func (c *C) report(s Status, msg string) {
+func (c *trial) report(s Status, msg string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.abandoned {
@@ -304,7 +306,7 @@ func (c *C) report(s Status, msg string) {
 }
 
 // pkgPath is this package's import path.
-var pkgPath = reflect.TypeFor[C]().PkgPath()
+var pkgPath = reflect.TypeFor[trial]().PkgPath()
 
 // location returns the file:line of the innermost caller in this package
 // outside the suite's machinery (this file and calls.go): the line of the
@@ -328,7 +330,7 @@ func location() string {
 // failAt records a failure of the check's rule, located at at (the check's
 // file:line) or, if at is empty, at the line of the check that called.
 // The message starts with the rule, unless it names one itself.
-func (c *C) failAt(at string, format string, args ...any) {
+func (c *trial) failAt(at string, format string, args ...any) {
 	if at == "" {
 		at = location()
 	}
@@ -340,24 +342,24 @@ func (c *C) failAt(at string, format string, args ...any) {
 }
 
 // Errorf records a failure of the check's rule and goes on.
-func (c *C) Errorf(format string, args ...any) { c.failAt("", format, args...) }
+func (c *trial) Errorf(format string, args ...any) { c.failAt("", format, args...) }
 
 // Fatalf records a failure and ends the check.
-func (c *C) Fatalf(format string, args ...any) {
+func (c *trial) Fatalf(format string, args ...any) {
 	c.failAt("", format, args...)
 	runtime.Goexit()
 }
 
 // Skipf ends the check as skipped.
-func (c *C) Skipf(format string, args ...any) {
+func (c *trial) Skipf(format string, args ...any) {
 	c.report(Skip, fmt.Sprintf(format, args...))
 	runtime.Goexit()
 }
 
-func (c *C) prefix() string { return fmt.Sprintf("rule %d: ", c.rule) }
+func (c *trial) prefix() string { return fmt.Sprintf("rule %d: ", c.rule) }
 
 // cleanup closes the Multiplexer and every descriptor the check made.
-func (c *C) cleanup() {
+func (c *trial) cleanup() {
 	c.mu.Lock()
 	m := c.m
 	c.mu.Unlock()
@@ -376,7 +378,7 @@ func (c *C) cleanup() {
 	}
 }
 
-func (c *C) own(fds ...int) {
+func (c *trial) own(fds ...int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, fd := range fds {
@@ -385,7 +387,7 @@ func (c *C) own(fds ...int) {
 }
 
 // pair returns a connected socket pair that the check owns.
-func (c *C) pair() (a, b int) {
+func (c *trial) pair() (a, b int) {
 	a, b, err := c.h.FDs.Pair()
 	if err != nil {
 		c.Fatalf("harness: Pair() = %v", err)
@@ -395,13 +397,13 @@ func (c *C) pair() (a, b int) {
 }
 
 // readablePair returns a pair whose a side has one unread byte.
-func (c *C) readablePair() (a, b int) {
+func (c *trial) readablePair() (a, b int) {
 	a, b = c.pair()
 	c.write(b, []byte{'x'})
 	return a, b
 }
 
-func (c *C) pipe() (r, w int) {
+func (c *trial) pipe() (r, w int) {
 	r, w, err := c.h.FDs.Pipe()
 	if err != nil {
 		c.Fatalf("harness: Pipe() = %v", err)
@@ -410,13 +412,13 @@ func (c *C) pipe() (r, w int) {
 	return r, w
 }
 
-func (c *C) write(fd int, p []byte) {
+func (c *trial) write(fd int, p []byte) {
 	if n, err := c.h.FDs.Write(fd, p); err != nil || n != len(p) {
 		c.Fatalf("harness: Write(fd %d, %d bytes) = %d, %v", fd, len(p), n, err)
 	}
 }
 
-func (c *C) read(fd int, p []byte) int {
+func (c *trial) read(fd int, p []byte) int {
 	n, err := c.h.FDs.Read(fd, p)
 	if err != nil {
 		c.Fatalf("harness: Read(fd %d) = %d, %v", fd, n, err)
@@ -425,7 +427,7 @@ func (c *C) read(fd int, p []byte) int {
 }
 
 // closeFD closes a descriptor the check made, as a caller's bug would.
-func (c *C) closeFD(fd int) {
+func (c *trial) closeFD(fd int) {
 	c.mu.Lock()
 	delete(c.mine, fd)
 	c.mu.Unlock()
@@ -438,7 +440,7 @@ func (c *C) closeFD(fd int) {
 // in another goroutine may see a change before the call making it returns,
 // so add and modify record the new interest first (modify: with the old
 // one, until the call returns).
-func (c *C) setAdded(fd int, ev mux.Events) {
+func (c *trial) setAdded(fd int, ev mux.Events) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if ev == 0 {
@@ -449,7 +451,7 @@ func (c *C) setAdded(fd int, ev mux.Events) {
 }
 
 // add adds fd and fails the check if Add fails.
-func (c *C) add(fd int, ev mux.Events) {
+func (c *trial) add(fd int, ev mux.Events) {
 	c.setAdded(fd, ev)
 	if err := c.m.Add(fd, ev); err != nil {
 		c.setAdded(fd, 0)
@@ -457,7 +459,7 @@ func (c *C) add(fd int, ev mux.Events) {
 	}
 }
 
-func (c *C) modify(fd int, ev mux.Events) {
+func (c *trial) modify(fd int, ev mux.Events) {
 	c.mu.Lock()
 	old := c.added[fd]
 	c.mu.Unlock()
@@ -468,7 +470,7 @@ func (c *C) modify(fd int, ev mux.Events) {
 	c.setAdded(fd, ev)
 }
 
-func (c *C) remove(fd int) {
+func (c *trial) remove(fd int) {
 	if err := c.m.Remove(fd); err != nil {
 		c.Fatalf("Remove(%d) = %v; want nil", fd, err)
 	}
@@ -511,10 +513,10 @@ func (w waitResult) find(fd int) mux.Events {
 // must keep, whatever the check is about: n within the buffer, one event
 // per fd, only added fds, non-empty sets within interest plus the
 // reported-only conditions (rule 3).
-func (c *C) wait(room int, timeout time.Duration) waitResult { return c.waitAt("", room, timeout) }
+func (c *trial) wait(room int, timeout time.Duration) waitResult { return c.waitAt("", room, timeout) }
 
 // waitAt is wait with its failures located at at (see failAt).
-func (c *C) waitAt(at string, room int, timeout time.Duration) waitResult {
+func (c *trial) waitAt(at string, room int, timeout time.Duration) waitResult {
 	buf := make([]mux.Event, room)
 	start := c.h.Now()
 	n, err := c.m.Wait(buf, timeout)
@@ -557,7 +559,7 @@ func (c *C) waitAt(at string, room int, timeout time.Duration) waitResult {
 
 // waitAsync runs wait in a goroutine. Its failures are located at the
 // check's call of waitAsync.
-func (c *C) waitAsync(room int, timeout time.Duration) <-chan waitResult {
+func (c *trial) waitAsync(room int, timeout time.Duration) <-chan waitResult {
 	at := location()
 	ch := make(chan waitResult, 1)
 	c.stragglers.Add(1)
@@ -576,7 +578,7 @@ func settle() { time.Sleep(30 * time.Millisecond) }
 
 // await receives a Wait's result, failing the check if none comes within d
 // of real time.
-func (c *C) await(ch <-chan waitResult, d time.Duration, what string) waitResult {
+func (c *trial) await(ch <-chan waitResult, d time.Duration, what string) waitResult {
 	select {
 	case w := <-ch:
 		return w
@@ -587,7 +589,7 @@ func (c *C) await(ch <-chan waitResult, d time.Duration, what string) waitResult
 }
 
 // notReturned fails the check if the Wait behind ch has returned.
-func (c *C) notReturned(ch <-chan waitResult, what string) {
+func (c *trial) notReturned(ch <-chan waitResult, what string) {
 	select {
 	case w := <-ch:
 		c.Fatalf("%s: Wait returned %v before anything happened; want it still blocked", what, w)
@@ -600,7 +602,7 @@ func (c *C) notReturned(ch <-chan waitResult, what string) {
 // the first is in progress. It fails the check if none is within a
 // second, or if the Wait(-1) returns anything but the ErrBusy of a Wait(0)
 // that came first.
-func (c *C) blockedWait() <-chan waitResult {
+func (c *trial) blockedWait() <-chan waitResult {
 	blocked := c.waitAsync(4, -1)
 	for range 200 {
 		select {
@@ -624,7 +626,7 @@ func (c *C) blockedWait() <-chan waitResult {
 }
 
 // fill writes to fd until its send buffer is full.
-func (c *C) fill(fd int) {
+func (c *trial) fill(fd int) {
 	p := make([]byte, 64<<10)
 	for range 1 << 14 {
 		if _, err := c.h.FDs.Write(fd, p); retry(err) {
@@ -637,7 +639,7 @@ func (c *C) fill(fd int) {
 }
 
 // drain reads fd until EAGAIN or end of file.
-func (c *C) drain(fd int) {
+func (c *trial) drain(fd int) {
 	p := make([]byte, 4096)
 	for {
 		n, err := c.h.FDs.Read(fd, p)
@@ -652,7 +654,7 @@ func (c *C) drain(fd int) {
 
 // untilEOF reads fd until end of file, for at most d of real time. It
 // returns "" at end of file, and otherwise what the last read returned.
-func (c *C) untilEOF(fd int, d time.Duration) string {
+func (c *trial) untilEOF(fd int, d time.Duration) string {
 	p := make([]byte, 64)
 	end := time.Now().Add(d)
 	for {
@@ -691,31 +693,4 @@ func allocsPerRun(runs int, f func()) float64 {
 		least = min(least, float64(ms.Mallocs-before)/float64(runs))
 	}
 	return least
-}
-
-// waitsCPU makes k Waits of d, which must each return (0, nil), on a
-// thread of their own, each after a bare sleep of d in the kernel, and
-// returns the CPU time that thread used in the Waits and in the sleeps.
-// On a loaded machine both cost more; what the Waits use beyond the
-// sleeps is what the backend adds.
-func (c *C) waitsCPU(k int, d time.Duration) (waits, sleeps time.Duration) {
-	runtime.LockOSThread()
-	defer runtime.UnlockOSThread()
-	buf := make([]mux.Event, 4)
-	for i := range k {
-		t0, err := threadCPU()
-		if err != nil {
-			c.Skipf("cannot read the thread's CPU clock: %v", err)
-		}
-		sleep(d)
-		t1, _ := threadCPU()
-		n, werr := c.m.Wait(buf, d)
-		t2, _ := threadCPU()
-		sleeps += t1 - t0
-		waits += t2 - t1
-		if n != 0 || werr != nil {
-			c.Fatalf("Wait(%v) #%d with nothing ready = (%d, %v); want (0, nil)", d, i+1, n, werr)
-		}
-	}
-	return waits, sleeps
 }

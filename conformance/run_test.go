@@ -39,13 +39,14 @@ func (s *stub) Wake() error {
 }
 
 // runStub runs one check of rule 7 on s and returns its result.
-func runStub(t *testing.T, s *stub, fn func(c *C)) Result {
+func runStub(t *testing.T, s *stub, fn func(c *trial)) Result {
 	t.Helper()
 	s.release = make(chan struct{})
 	t.Cleanup(func() { close(s.release) })
 	h, err := Harness{
 		New:  func() (mux.Multiplexer, error) { return s, nil },
 		Info: mux.Info{Name: "stub", Reports: mux.Readable | mux.Writable, Resolution: time.Millisecond},
+		FDs:  struct{ FDs }{}, // the checks here make no descriptors: any call would panic
 	}.complete()
 	if err != nil {
 		t.Fatal(err)
@@ -61,7 +62,7 @@ func nextLine() string {
 
 func TestFailureNamesTheCheckLine(t *testing.T) {
 	var direct, viaWait, viaAsync string
-	r := runStub(t, &stub{events: []mux.Event{{FD: 999, Events: mux.Readable}}}, func(c *C) {
+	r := runStub(t, &stub{events: []mux.Event{{FD: 999, Events: mux.Readable}}}, func(c *trial) {
 		direct = nextLine()
 		c.Errorf("wanted something else")
 		viaWait = nextLine()
@@ -94,7 +95,7 @@ func TestWatchdogNamesTheCall(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			var at string
-			r := runStub(t, tc.s, func(c *C) {
+			r := runStub(t, tc.s, func(c *trial) {
 				at = location()
 				tc.call(c.m)
 			})

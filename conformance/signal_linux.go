@@ -12,7 +12,7 @@ import (
 // millisecond: a blocking system call in fn returns EINTR over and over,
 // as it does in real programs now and then. It returns what fn returned
 // and how many signals were sent.
-func (c *C) interrupted(fn func() waitResult) (waitResult, int) {
+func (c *trial) interrupted(fn func() waitResult) (waitResult, int) {
 	signals := 0
 	tid := make(chan int, 1)
 	out := make(chan waitResult, 1)

@@ -12,7 +12,7 @@ import (
 // preemption signal, every half millisecond. Without a way to aim at one
 // thread, the signals reach the Wait's thread only sometimes.
 // It returns what fn returned and how many signals were sent.
-func (c *C) interrupted(fn func() waitResult) (waitResult, int) {
+func (c *trial) interrupted(fn func() waitResult) (waitResult, int) {
 	signals := 0
 	out := make(chan waitResult, 1)
 	go func() {

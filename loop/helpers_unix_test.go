@@ -3,7 +3,6 @@
 package loop_test
 
 import (
-	"context"
 	"net/netip"
 	"testing"
 
@@ -27,11 +26,4 @@ func resolver(t testing.TB) func(lfd int) string {
 		t.Fatalf("getsockname(%d) = %T; want an IP socket", lfd, sa)
 		return ""
 	}
-}
-
-// canceled returns a context that is already done.
-func canceled() context.Context {
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	return ctx
 }

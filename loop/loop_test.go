@@ -9,7 +9,6 @@ import (
 	"github.com/muxkit/muxkit/loop"
 	"github.com/muxkit/muxkit/mux/fake"
 	"github.com/muxkit/muxkit/statemachine"
-	"golang.org/x/sys/unix"
 )
 
 // newFake returns a fake kernel and a loop over it, set up by lc (whose
@@ -210,7 +209,7 @@ func TestIdleConnectionsFreeTheirSlots(t *testing.T) {
 	var late int
 	k.After(time.Second, func() {
 		late = dial()
-		k.After(time.Millisecond, func() { k.Write(late, []byte("late\n")); k.Shutdown(late, unix.SHUT_WR) })
+		k.After(time.Millisecond, func() { k.Write(late, []byte("late\n")); k.ShutdownWrite(late) })
 	})
 	buf := make([]byte, 64)
 	echoed := 0
@@ -252,4 +251,11 @@ func TestIdleConnectionsFreeTheirSlots(t *testing.T) {
 	}
 	k.Close(silent)
 	k.Close(late)
+}
+
+// canceled returns a context that is already done.
+func canceled() context.Context {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	return ctx
 }

@@ -2,6 +2,8 @@ package loop_test
 
 import (
 	"errors"
+	"fmt"
+	"math"
 	"runtime"
 	"strings"
 	"testing"
@@ -34,7 +36,7 @@ func heapInUse() uint64 {
 // however large its number, is refused with mux.ErrBadFD, and costs the
 // loop nothing: it is checked before the loop makes room for it.
 func TestSubmitBadDescriptor(t *testing.T) {
-	for _, fd := range []int{-1, 100_000, 1 << 30, 1<<31 - 1, 1 << 40} {
+	for _, fd := range []int{-1, 100_000, 1 << 30, 1<<31 - 1, math.MaxInt} {
 		_, l := newFake(t, fake.Config{}, loop.Config{})
 		var got loop.Result
 		before := heapInUse()
@@ -141,7 +143,7 @@ func TestTaskAsksTheImpossible(t *testing.T) {
 		want string
 	}{
 		{statemachine.Output{Op: statemachine.OpRead, Max: 0}, "read of 0 bytes"},
-		{statemachine.Output{Op: statemachine.OpRead, Max: -1 << 63}, "read of -9223372036854775808 bytes"},
+		{statemachine.Output{Op: statemachine.OpRead, Max: math.MinInt}, fmt.Sprintf("read of %d bytes", math.MinInt)},
 		{statemachine.Output{Op: 99}, "unknown operation"},
 	} {
 		k, l := newFake(t, fake.Config{}, loop.Config{})

@@ -1,32 +1,35 @@
-// Package mux is the contract of muxkit: one narrow interface, Multiplexer,
-// over the operating system's readiness APIs — select(2), poll(2) and
-// epoll(7) — and over the deterministic fake in package mux/fake.
+// Package mux is the contract of muxkit: one narrow interface,
+// [Multiplexer], over the operating system's readiness APIs — select(2),
+// poll(2) and epoll(7) — and over the deterministic fake in package
+// [github.com/muxkit/muxkit/mux/fake].
 //
-// A Multiplexer watches descriptors for readiness. Add, Modify and Remove
-// change what it watches; Wait reports what is ready; Wake interrupts a
-// Wait from another goroutine; Close releases the Multiplexer. The package
-// itself makes no system calls: backends live in mux/epoll, mux/poll and
-// mux/select (package selectmux), and package mux/backend opens one by
-// name.
+// A Multiplexer watches descriptors for readiness. [Multiplexer.Add],
+// [Multiplexer.Modify] and [Multiplexer.Remove] change what it watches;
+// [Multiplexer.Wait] reports what is ready; [Multiplexer.Wake] interrupts
+// a Wait from another goroutine; [Multiplexer.Close] releases the
+// Multiplexer. The package itself makes no system calls: backends live in
+// mux/epoll, mux/poll and mux/select (package selectmux), and package
+// [github.com/muxkit/muxkit/mux/backend] opens one by name.
 //
 // # The contract
 //
 // Every backend keeps twelve rules, numbered 1 to 12; package conformance
 // checks each of them, and docs/conformance.md lists its checks. Beside
-// them is rule 0: a backend's self-description, Info, is true, because
+// them is rule 0: a backend's self-description, [Info], is true, because
 // code and the suite decide from it what to expect. The reason for each
 // rule, with the public bug reports behind it, is in docs/contract.md.
 //
-//  1. Interest. An interest is a non-empty subset of Readable|Writable|Priority;
-//     anything else is ErrInvalid, checked before the descriptor. Add of a
-//     closed descriptor is ErrBadFD on every backend. A failed Add or Modify
+//  1. Interest. An interest is a non-empty subset of [Interest]
+//     (Readable|Writable|Priority); anything else is [ErrInvalid], checked
+//     before the descriptor (see [CheckInterest]). Add of a closed
+//     descriptor is [ErrBadFD] on every backend. A failed Add or Modify
 //     leaves no registration half made. When a call is wrong in several
 //     ways, every backend names the same one, in this order: a closed
-//     Multiplexer (ErrClosed); an invalid argument — interest, or an empty
-//     events slice (ErrInvalid); a bad descriptor — negative or too large
-//     for the kernel's C int (ErrBadFD), at or past Info.MaxFD
-//     (ErrFDLimit), or, for Add, not open (ErrBadFD); then the registration
-//     (ErrExists, ErrNotAdded), or for Wait, ErrBusy. Code written against
+//     Multiplexer ([ErrClosed]); an invalid argument — interest, or an
+//     empty events slice (ErrInvalid); a bad descriptor — negative or too
+//     large for the kernel's C int (ErrBadFD), at or past [Info.MaxFD]
+//     ([ErrFDLimit]), or, for Add, not open (ErrBadFD); then the
+//     registration ([ErrExists], [ErrNotAdded]), or for Wait, [ErrBusy]. Code written against
 //     one backend then reads the same error from another. Modify and
 //     Remove do not ask the OS whether a descriptor is open (rule 10).
 //
@@ -39,14 +42,15 @@
 //     or becomes true while it waits, not what held at some time since the
 //     last one.
 //
-//  3. What is reported. At most one Event per descriptor per Wait. Its
-//     Events is a non-empty subset of Reportable(interest): the interest,
-//     Hangup and Error, and ReadHangup only with Readable interest;
+//  3. What is reported. At most one [Event] per descriptor per Wait. Its
+//     [Events] is a non-empty subset of [Reportable](interest): the
+//     interest, [Hangup] and [Error], and [ReadHangup] only with
+//     [Readable] interest;
 //     Writable never appears unless asked for. End of file and peer close
 //     make a descriptor Readable (if asked). Hangup and Error are reported
 //     whatever the interest, as the kernel reports them, so that a loop
 //     waiting only for room to write learns that the peer has gone; where
-//     a backend cannot see them, Info.Reports says so (select sees no
+//     a backend cannot see them, [Info.Reports] says so (select sees no
 //     hangup, and its Error is only a descriptor closed while added). A
 //     condition a backend watches but must not report, such as ReadHangup
 //     without Readable, never wakes Wait: it does not spin.
@@ -100,18 +104,18 @@
 //
 //  11. Regular files. epoll refuses them (ErrInvalid wrapping EPERM, with
 //     nothing left registered); poll and select accept them as always
-//     ready. Info.RegularFiles says which.
+//     ready. [Info.RegularFiles] says which.
 //
 //  12. No allocation in Add, Modify, Remove or Wait in steady state.
 //
-// Errors are *OpError values that carry the backend, the operation and the
-// descriptor, and unwrap both to one of this package's Err values and to
-// the operating-system error, so errors.Is(err, ErrInvalid) and
+// Errors are [*OpError] values that carry the backend, the operation and
+// the descriptor, and unwrap both to one of this package's Err values and
+// to the operating-system error, so [errors.Is](err, ErrInvalid) and
 // errors.Is(err, unix.EPERM) can both hold.
 //
 // # Backends differ
 //
-// Info, returned by Describe, says what a backend is and can do: its name,
+// [Info], returned by [Describe], says what a backend is and can do: its name,
 // the largest descriptor it can watch, the conditions it can report,
 // whether Wait's cost grows with the number of descriptors, whether it
 // accepts regular files, and its timeout resolution. Choose by those
@@ -119,11 +123,22 @@
 //
 // # Testing
 //
-// Package conformance is the suite every backend passes:
-// conformance.Run(t, harness) from a backend's own tests, with
-// conformance.OS for backends of real descriptors; run it with the race
-// detector too (go test -race). Package mux/fake is a
-// deterministic simulated kernel with a Multiplexer over it — virtual
-// descriptors, a virtual clock, seeded fault injection — for unit tests of
-// event loops that need no sockets, no sleeps and no luck.
+// Package [github.com/muxkit/muxkit/conformance] is the suite every
+// backend passes: conformance.Run(t, harness) from a backend's own tests,
+// with conformance.OS for backends of real descriptors; run it with the
+// race detector too (go test -race). Package
+// [github.com/muxkit/muxkit/mux/fake] is a deterministic simulated kernel
+// with a Multiplexer over it — virtual descriptors, a virtual clock,
+// seeded fault injection — for unit tests of event loops that need no
+// sockets, no sleeps and no luck. Package
+// [github.com/muxkit/muxkit/mux/muxmock] is a gomock mock of Multiplexer,
+// for tests where the order of calls is the point.
+//
+// # Systems
+//
+// This package, package fake and package statemachine build on every
+// system Go supports but Plan 9 (whose system calls have no errno values),
+// Windows, js and wasip1 included, so code that needs only the contract,
+// the fake and the machines can be tested there too. The OS backends need
+// a Unix kernel.
 package mux

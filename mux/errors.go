@@ -6,15 +6,15 @@ import (
 	"strconv"
 )
 
-// Errors returned by every Multiplexer, wrapped in an *OpError. Test them
-// with errors.Is. When several apply, every backend returns the first in
-// the order of rule 1 (see the package documentation): ErrClosed,
+// Errors returned by every [Multiplexer], wrapped in an [*OpError]. Test
+// them with [errors.Is]. When several apply, every backend returns the
+// first in the order of rule 1 (see the package documentation): ErrClosed,
 // ErrInvalid, ErrBadFD or ErrFDLimit, then ErrExists, ErrNotAdded or
 // ErrBusy.
 var (
 	// ErrClosed is returned by every call made on a closed Multiplexer
 	// except Close, and by a Wait that Close interrupted.
-	// errors.Is(ErrClosed, os.ErrClosed) is true.
+	// errors.Is(ErrClosed, [os.ErrClosed]) is true.
 	ErrClosed error = closedError{}
 
 	// ErrExists is returned by Add of a descriptor that is already added.
@@ -30,7 +30,7 @@ var (
 	ErrBadFD = errors.New("mux: bad file descriptor")
 
 	// ErrFDLimit is returned for a descriptor at or past what the backend
-	// can watch (Info.MaxFD), such as fd >= FD_SETSIZE for select.
+	// can watch ([Info.MaxFD]), such as fd >= FD_SETSIZE for select.
 	ErrFDLimit = errors.New("mux: descriptor beyond the backend's limit")
 
 	// ErrInvalid is returned for an interest that is empty or holds
@@ -49,8 +49,8 @@ type closedError struct{}
 func (closedError) Error() string        { return "mux: multiplexer closed" }
 func (closedError) Is(target error) bool { return target == os.ErrClosed }
 
-// OpError is the error type returned by Multiplexer methods. It records the
-// backend, the operation and the descriptor, and unwraps to both the
+// OpError is the error type returned by [Multiplexer] methods. It records
+// the backend, the operation and the descriptor, and unwraps to both the
 // package's sentinel error (Kind) and the operating-system error (Err), so
 // that errors.Is(err, mux.ErrInvalid) and errors.Is(err, unix.EPERM) both
 // hold for epoll's refusal of a regular file.

@@ -7,11 +7,12 @@ import (
 
 // Events is a set of readiness conditions.
 //
-// Readable, Writable and Priority may be asked for (as an interest) and
-// reported. ReadHangup, Hangup and Error are only ever reported: a backend
-// reports Hangup and Error whenever it can see them, whatever the interest,
-// and ReadHangup — a condition of the reading side — only while Readable
-// is in the interest, as epoll's EPOLLRDHUP and poll's POLLRDHUP work.
+// [Readable], [Writable] and [Priority] may be asked for (as an interest)
+// and reported. [ReadHangup], [Hangup] and [Error] are only ever reported:
+// a backend reports Hangup and Error whenever it can see them, whatever
+// the interest, and ReadHangup — a condition of the reading side — only
+// while Readable is in the interest, as epoll's EPOLLRDHUP and poll's
+// POLLRDHUP work.
 type Events uint16
 
 const (
@@ -23,7 +24,8 @@ const (
 	Error                         // reported only: error pending (EPOLLERR, POLLERR, POLLNVAL)
 )
 
-// Interest is the set of conditions that may be asked for in Add and Modify.
+// Interest is the set of conditions that may be asked for in
+// [Multiplexer.Add] and [Multiplexer.Modify].
 const Interest = Readable | Writable | Priority
 
 // ReportedOnly is the set of conditions that are never asked for, only
@@ -80,7 +82,7 @@ func (e Events) Has(c Events) bool { return e&c == c }
 // makes before it reads. It is false when c is empty.
 func (e Events) Any(c Events) bool { return e&c != 0 }
 
-// Event is one descriptor's readiness, as reported by Wait.
+// Event is one descriptor's readiness, as reported by [Multiplexer.Wait].
 type Event struct {
 	FD     int
 	Events Events

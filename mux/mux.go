@@ -8,9 +8,10 @@ import (
 
 // Multiplexer watches file descriptors for readiness. Its rules are stated
 // in the package documentation; every implementation keeps all of them, and
-// package conformance checks that it does.
+// package [github.com/muxkit/muxkit/conformance] checks that it does.
 type Multiplexer interface {
-	// Add starts watching fd for the conditions in interest.
+	// Add starts watching fd for the conditions in interest, a non-empty
+	// subset of [Interest].
 	Add(fd int, interest Events) error
 	// Modify replaces the interest of an added fd.
 	Modify(fd int, interest Events) error
@@ -25,19 +26,20 @@ type Multiplexer interface {
 	// promptly.
 	Wake() error
 	// Close releases the Multiplexer's resources. It does not close the
-	// added descriptors.
+	// added descriptors. Every later call but Close returns [ErrClosed].
 	Close() error
 }
 
-// Describer is implemented by Multiplexers that can describe themselves.
-// Every backend in this module implements it.
+// Describer is implemented by Multiplexers that can describe themselves;
+// [Describe] asks it. Every backend in this module implements it.
 type Describer interface {
 	Info() Info
 }
 
 // Info describes what a backend is and what it can do, in the way
 // libevent's method features do. Code uses it to choose a backend and
-// package conformance uses it to decide which checks apply.
+// package conformance uses it to decide which checks apply. [Describe]
+// returns it.
 type Info struct {
 	// Name is the backend's short name, such as "epoll".
 	Name string
@@ -65,7 +67,7 @@ type Info struct {
 
 	// Resolution is the granularity of Wait's timeout: 1ns for backends
 	// that use nanosecond system calls (epoll_pwait2, ppoll, pselect),
-	// time.Millisecond for those that round up to milliseconds.
+	// [time.Millisecond] for those that round up to milliseconds.
 	Resolution time.Duration
 }
 
@@ -98,7 +100,7 @@ func (in Info) String() string {
 	return b.String()
 }
 
-// Describe returns m's Info if m implements Describer, and otherwise an
+// Describe returns m's Info if m implements [Describer], and otherwise an
 // Info with the name "unknown" that claims only what the contract
 // guarantees of every backend: Readable and Writable reports.
 func Describe(m Multiplexer) Info {
@@ -108,8 +110,8 @@ func Describe(m Multiplexer) Info {
 	return Info{Name: "unknown", Reports: Readable | Writable, Resolution: time.Millisecond}
 }
 
-// CheckInterest returns ErrInvalid unless interest is a non-empty subset
-// of Interest. Backends call it first in Add and Modify (rule 1).
+// CheckInterest returns [ErrInvalid] unless interest is a non-empty subset
+// of [Interest]. Backends call it first in Add and Modify (rule 1).
 func CheckInterest(interest Events) error {
 	if interest == 0 || interest&^Interest != 0 {
 		return ErrInvalid

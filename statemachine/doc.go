@@ -34,9 +34,10 @@
 // fed. Results that answer no outstanding Op, and readiness fed while an
 // Op is outstanding, are ignored.
 //
-// Errors are passed in as the system returned them: EAGAIN, EWOULDBLOCK and
-// EINTR (compared with errors.Is against the syscall.Errno values, which is
-// what golang.org/x/sys/unix returns) mean "try again after readiness";
+// Errors are passed in as the system returned them: EAGAIN (which is
+// EWOULDBLOCK on every Unix system) and EINTR, compared with [errors.Is]
+// against the [syscall.Errno] values, which is what golang.org/x/sys/unix
+// returns, mean "try again after readiness";
 // anything else, such as ECONNREFUSED or ECONNRESET, is a failure. A write
 // result of n < 0 (unix.Write returns -1 with its error) counts as 0 bytes.
 //

@@ -2,6 +2,7 @@ package statemachine_test
 
 import (
 	"fmt"
+	"strings"
 	"syscall"
 	"time"
 
@@ -24,7 +25,9 @@ func ExampleClient() {
 
 	show := func(in statemachine.Input) statemachine.Output {
 		out := c.Step(in)
-		fmt.Printf("%-28s -> %-9v %v", in, c.State(), out.Op)
+		// The errno's text is the system's: print its name instead.
+		shown := strings.ReplaceAll(in.String(), syscall.EAGAIN.Error(), "EAGAIN")
+		fmt.Printf("%-28s -> %-9v %v", shown, c.State(), out.Op)
 		switch out.Op {
 		case statemachine.OpWrite:
 			fmt.Printf(" %d bytes", len(out.Data))
@@ -59,12 +62,12 @@ func ExampleClient() {
 	// Ready(Writable)              -> Connecting check connect
 	// Connected(nil)               -> Sending   write 27 bytes
 	// Wrote(10, nil)               -> Sending   write 17 bytes
-	// Wrote(0, resource temporarily unavailable) -> Sending   none
+	// Wrote(0, EAGAIN)             -> Sending   none
 	// Ready(Writable)              -> Sending   write 17 bytes
 	// Wrote(17, nil)               -> Receiving none, interest Readable
 	// Ready(Readable)              -> Receiving read up to 4096
 	// Read("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhel", nil) -> Receiving read up to 4096
-	// Read("", resource temporarily unavailable) -> Receiving none
+	// Read("", EAGAIN)             -> Receiving none
 	// Ready(Readable)              -> Receiving read up to 4096
 	// Read("lo", nil)              -> Done      none, close (err <nil>)
 	// response: "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello"

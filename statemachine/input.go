@@ -50,9 +50,9 @@ func (e deadlineError) Error() string        { return string(e) }
 func (e deadlineError) Is(target error) bool { return target == ErrDeadline }
 
 // wouldBlock reports whether err means "try again after readiness".
+// EWOULDBLOCK is EAGAIN on every Unix system, and wasip1 has no other.
 func wouldBlock(err error) bool {
-	return errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EWOULDBLOCK) ||
-		errors.Is(err, syscall.EINTR)
+	return errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR)
 }
 
 // stillConnecting reports whether err, given as the result of a connect

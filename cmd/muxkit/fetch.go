@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -29,8 +30,9 @@ flag, URL or backend name.
 
 // maxResponseLimit is the largest -max the command takes: it holds each
 // whole response in memory, and a limit beyond any machine's memory is a
-// mistake to report, not a limit to keep.
-const maxResponseLimit = 1 << 40 // 1 TiB
+// mistake to report, not a limit to keep. It is 1 TiB, or less where an
+// int holds less.
+const maxResponseLimit = min(1<<40, math.MaxInt)
 
 // fetchOptions are the limits of each exchange.
 type fetchOptions struct {
@@ -70,7 +72,7 @@ func runFetch(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "muxkit fetch: -max must be positive")
 		return 2
 	case opt.MaxResponse > maxResponseLimit:
-		fmt.Fprintf(stderr, "muxkit fetch: -max %d: want at most %d (1 TiB): each response is held whole in memory\n", opt.MaxResponse, maxResponseLimit)
+		fmt.Fprintf(stderr, "muxkit fetch: -max %d: want at most %d: each response is held whole in memory\n", opt.MaxResponse, maxResponseLimit)
 		return 2
 	}
 	targets := make([]target, fs.NArg())

@@ -12,28 +12,28 @@ import (
 	"github.com/muxkit/muxkit/mux"
 )
 
-// EnvVar is the environment variable that overrides Default.
+// EnvVar is the environment variable that overrides [Default].
 const EnvVar = "MUXKIT_BACKEND"
 
 // ErrUnknown is wrapped by the error for a name that no backend is
 // registered under on this system.
 var ErrUnknown = errors.New("unknown backend")
 
-// Backend is what Register records of a backend.
+// Backend is what [Register] records of a backend.
 type Backend struct {
 	// Name is what Open, MUXKIT_BACKEND and the report call the backend:
 	// lower-case letters, digits, '-' and '_'. Required.
 	Name string
 
-	// Open returns a new Multiplexer of the backend. Required.
+	// Open returns a new [mux.Multiplexer] of the backend. Required.
 	Open func() (mux.Multiplexer, error)
 
 	// Info describes the backend, for one whose Multiplexers do not
-	// implement mux.Describer. Leave it zero for one whose Multiplexers
-	// do: Describe then asks one. If set, Info.Name must be Name.
+	// implement [mux.Describer]. Leave it zero for one whose Multiplexers
+	// do: [Describe] then asks one. If set, Info.Name must be Name.
 	Info mux.Info
 
-	// Raw, if not nil, returns a new RawLoop of the backend: the loop
+	// Raw, if not nil, returns a new [RawLoop] of the backend: the loop
 	// package measure prices it against. Without one the report measures
 	// the backend alone and prints no ratio.
 	Raw func() (RawLoop, error)
@@ -45,7 +45,7 @@ type Backend struct {
 // measure runs each scenario through it and through the backend, and the
 // ratio of the two is the price of the contract.
 //
-// Its methods are those of mux.Multiplexer that the scenarios call, and
+// Its methods are those of [mux.Multiplexer] that the scenarios call, and
 // it keeps of the contract only what they rely on: Wait with a timeout of
 // 0 polls, a negative one blocks, a positive one waits about that long,
 // and each Event it fills holds the descriptor and, of its conditions,
@@ -63,9 +63,9 @@ var registry struct {
 	list []Backend // in the order of registration: the built-in ones first
 }
 
-// Register makes a backend available by name to Open, OpenDefault,
-// Describe, Lookup and Names, and so to the report of cmd/muxkit and of
-// package report. A package that implements a backend calls it from an
+// Register makes a backend available by name to [Open], [OpenDefault],
+// [Describe], [Lookup] and [Names], and so to the report of cmd/muxkit and
+// of package report. A package that implements a backend calls it from an
 // init function:
 //
 //	func init() {
@@ -73,7 +73,7 @@ var registry struct {
 //	}
 //
 // The backends of this module are registered before any other. Like
-// database/sql.Register, Register panics if b.Name is not a valid name or
+// [database/sql.Register], Register panics if b.Name is not a valid name or
 // is already registered, if b.Open is nil, or if b.Info names another
 // backend: these are mistakes in the program, found when it starts.
 func Register(b Backend) {
@@ -110,7 +110,8 @@ func valid(b Backend) error {
 
 // Names returns the names of the registered backends: those of this
 // module available on this system, best first (epoll on Linux, then poll
-// and select), then the others in the order they registered.
+// and select; none off Unix), then the others in the order they
+// registered.
 func Names() []string {
 	registry.RLock()
 	defer registry.RUnlock()
@@ -122,7 +123,7 @@ func Names() []string {
 }
 
 // Lookup returns the backend registered under name. A name that is not
-// registered is an error wrapping ErrUnknown that lists the valid names.
+// registered is an error wrapping [ErrUnknown] that lists the valid names.
 func Lookup(name string) (Backend, error) {
 	registry.RLock()
 	defer registry.RUnlock()
@@ -135,23 +136,32 @@ func Lookup(name string) (Backend, error) {
 	for i, b := range registry.list {
 		names[i] = b.Name
 	}
-	return Backend{}, fmt.Errorf("backend %q: %w on %s (available: %s)", name, ErrUnknown, runtime.GOOS, strings.Join(names, ", "))
+	available := strings.Join(names, ", ")
+	if available == "" {
+		available = "none"
+	}
+	return Backend{}, fmt.Errorf("backend %q: %w on %s (available: %s)", name, ErrUnknown, runtime.GOOS, available)
 }
 
-// Default returns the name of the backend OpenDefault opens: the value of
-// the environment variable EnvVar if it is set and not empty — whether or
-// not it names a registered backend, so that a mistake in it is reported
-// by OpenDefault rather than hidden — and otherwise the first of Names
-// (epoll on Linux, poll elsewhere).
+// Default returns the name of the backend [OpenDefault] opens: the value
+// of the environment variable [EnvVar] if it is set and not empty —
+// whether or not it names a registered backend, so that a mistake in it
+// is reported by OpenDefault rather than hidden — and otherwise the first
+// of [Names] (epoll on Linux, poll on other Unix systems), or "" where
+// none is registered.
 func Default() string {
 	if v := strings.TrimSpace(os.Getenv(EnvVar)); v != "" {
 		return v
 	}
-	return Names()[0]
+	if names := Names(); len(names) > 0 {
+		return names[0]
+	}
+	return ""
 }
 
-// Open returns a new Multiplexer of the named backend. A name that is not
-// registered is an error wrapping ErrUnknown that lists the valid names.
+// Open returns a new [mux.Multiplexer] of the named backend. A name that
+// is not registered is an error wrapping [ErrUnknown] that lists the valid
+// names.
 func Open(name string) (mux.Multiplexer, error) {
 	b, err := Lookup(name)
 	if err != nil {
@@ -160,8 +170,8 @@ func Open(name string) (mux.Multiplexer, error) {
 	return b.Open()
 }
 
-// OpenDefault returns a new Multiplexer of the Default backend. If EnvVar
-// names a backend that is not registered, the error says so.
+// OpenDefault returns a new [mux.Multiplexer] of the [Default] backend. If
+// [EnvVar] names a backend that is not registered, the error says so.
 func OpenDefault() (mux.Multiplexer, error) {
 	name := Default()
 	m, err := Open(name)
@@ -173,7 +183,7 @@ func OpenDefault() (mux.Multiplexer, error) {
 
 // Describe returns what the named backend is and can do: the Info it
 // registered with, or else what a new Multiplexer of it says through
-// mux.Describe (it opens one and closes it). A Multiplexer that does not
+// [mux.Describe] (it opens one and closes it). A Multiplexer that does not
 // describe itself is described as mux.Describe does, under its registered
 // name.
 func Describe(name string) (mux.Info, error) {
