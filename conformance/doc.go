@@ -48,14 +48,14 @@
 // # Systems
 //
 // [Run], [Check], [Harness] and the checks build on every system Go
-// supports but Plan 9, which has no errno values to compare against. [OS] and
-// the descriptors it drives are Unix only: elsewhere (Windows, js,
+// supports but Plan 9, which has no errno values to compare against. [OS]
+// and the descriptors it drives are Unix only: elsewhere (Windows, js,
 // wasip1) a Harness must bring its own FDs, as a fake's does, and the
 // checks that need what only a Unix kernel gives the suite skip, saying
 // why: rule 5's, which aims signals at a waiting thread to provoke EINTR,
 // and the two that a Wait sleeps rather than spins (rules 3 and 4), which
-// read a thread's CPU clock (which the suite cannot read on AIX and NetBSD
-// either).
+// read a thread's CPU clock (which the suite cannot read on AIX and
+// NetBSD either).
 package conformance
 
 //go:generate go test -run ^TestChecksPage$ -update

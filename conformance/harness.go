@@ -7,7 +7,8 @@ import (
 )
 
 // Harness is what the suite needs from a backend: a way to make a fresh
-// Multiplexer, descriptors it can drive, and a clock.
+// [mux.Multiplexer], descriptors it can drive, and a clock. [OS] returns
+// one for a backend of the operating system's descriptors.
 type Harness struct {
 	// New returns a fresh Multiplexer. The suite calls it once per check
 	// and closes what it returns. Required.
@@ -15,16 +16,16 @@ type Harness struct {
 
 	// Info describes the backend; the suite uses it to decide which checks
 	// apply. If Info.Name is empty, the suite asks a Multiplexer from New
-	// (see mux.Describe).
+	// (see [mux.Describe]).
 	Info mux.Info
 
 	// FDs makes and drives the descriptors the backend watches. Nil means
 	// the operating system's (socketpairs, pipes and a temporary file), as
-	// OS returns.
+	// [OS] returns; off Unix there are none, and FDs is required.
 	FDs FDs
 
 	// Now reads the clock that Wait's timeouts are measured against. Nil
-	// means time.Now. A fake with a virtual clock supplies its own.
+	// means [time.Now]. A fake with a virtual clock supplies its own.
 	Now func() time.Time
 
 	// Watchdog bounds each check: one that has not finished by then fails
@@ -45,7 +46,7 @@ type FDs interface {
 	Pipe() (r, w int, err error)
 
 	// File returns a descriptor of a regular file, or an error wrapping
-	// errors.ErrUnsupported if there are none.
+	// [errors.ErrUnsupported] if there are none.
 	File() (int, error)
 
 	// Read and Write behave like read(2) and write(2) on a non-blocking

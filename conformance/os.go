@@ -14,9 +14,10 @@ import (
 	"github.com/muxkit/muxkit/mux"
 )
 
-// OS returns a Harness for a backend that watches the operating system's
-// descriptors: newMux makes a fresh Multiplexer, descriptors are
-// socketpairs, pipes and a temporary file, and time is the real clock.
+// OS returns a [Harness] for a backend that watches the operating system's
+// descriptors: newMux makes a fresh [mux.Multiplexer], descriptors are
+// socketpairs, pipes and a temporary file, and time is the real clock. It
+// exists on Unix systems only.
 func OS(newMux func() (mux.Multiplexer, error)) Harness {
 	return Harness{New: newMux, FDs: osFDs{}}
 }

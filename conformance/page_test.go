@@ -29,7 +29,10 @@ func checksPage() string {
 	b.WriteString("sees. Rule 0 is the backend's self-description (`mux.Info`); rules 1 to 12\n")
 	b.WriteString("are the contract, explained with the bugs behind each in\n")
 	b.WriteString("[contract.md](contract.md). A check that does not apply to a backend, as\n")
-	b.WriteString("its `mux.Info` says, is skipped.\n")
+	b.WriteString("its `mux.Info` says, is skipped, as are, off Unix, those that need signals\n")
+	b.WriteString("or a thread's CPU clock. The test file that runs them on a backend is\n")
+	b.WriteString("quoted whole in the package's documentation (`go doc\n")
+	b.WriteString("github.com/muxkit/muxkit/conformance`).\n")
 	for _, r := range ruleSummaries {
 		fmt.Fprintf(&b, "\n## Rule %d: %s\n\n", r.Rule, r.Summary)
 		b.WriteString("| check | what it does |\n| --- | --- |\n")

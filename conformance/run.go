@@ -21,11 +21,12 @@ import (
 type Status int
 
 const (
-	Pass Status = iota
-	Fail
-	Skip
+	Pass Status = iota // the check passed
+	Fail               // the backend broke the rule the check is about
+	Skip               // the check does not apply to the backend, or cannot run here
 )
 
+// String returns "pass", "FAIL" or "skip".
 func (s Status) String() string {
 	switch s {
 	case Pass:
@@ -38,7 +39,7 @@ func (s Status) String() string {
 	return fmt.Sprintf("Status(%d)", int(s))
 }
 
-// Result is the outcome of one check, as returned by Check.
+// Result is the outcome of one check, as returned by [Check].
 type Result struct {
 	Rule     int      // the contract rule the check belongs to: 1–12, or 0 for the self-description
 	Name     string   // the check's name, such as "rule04/never-early"
@@ -48,8 +49,9 @@ type Result struct {
 }
 
 // Run runs every check against the backend h describes, one subtest per
-// check, named "ruleNN/what". Use it from a backend's own tests, and run
-// them with the race detector too (go test -race): some bugs only it sees.
+// check, named "ruleNN/what". Use it from a backend's own tests, with [OS]
+// for a backend of the operating system's descriptors, and run them with
+// the race detector too (go test -race): some bugs only it sees.
 //
 //	func TestConformance(t *testing.T) {
 //		conformance.Run(t, conformance.OS(func() (mux.Multiplexer, error) { return mybackend.New() }))
@@ -82,7 +84,8 @@ func Run(t *testing.T, h Harness) {
 }
 
 // Check runs every check, in order, outside of go test, and returns their
-// results. A command uses it to print a conformance table.
+// results. A command uses it to print a conformance table, grouped by the
+// [Rules].
 func Check(h Harness) ([]Result, error) {
 	h, err := h.complete()
 	if err != nil {
@@ -95,9 +98,9 @@ func Check(h Harness) ([]Result, error) {
 	return results, nil
 }
 
-// Rules returns the number and a one-line summary of each contract rule,
-// in order, for tables that group results by rule: rule 0, the
-// self-description, then the twelve rules of the contract.
+// Rules returns the number and a one-line summary of each contract rule
+// (a [RuleSummary]), in order, for tables that group results by rule: rule
+// 0, the self-description, then the twelve rules of the contract.
 func Rules() []RuleSummary {
 	return append([]RuleSummary(nil), ruleSummaries...)
 }

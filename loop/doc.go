@@ -1,9 +1,10 @@
 // Package loop is a reference event loop: it runs the state machines of
-// package statemachine (or any Task) over any mux.Multiplexer, one
-// goroutine, level-triggered, doing their I/O through a narrow seam (Sys)
-// that the operating system (OS) and the simulated kernel of package
-// mux/fake (a *fake.Kernel) both implement — so the same loop serves real sockets in
-// production and runs deterministically, in virtual time, in a test.
+// package [statemachine] (or any [Task]) over any [mux.Multiplexer], one
+// goroutine, level-triggered, doing their I/O through a narrow seam
+// ([Sys]) that the operating system ([OS]) and the simulated kernel of
+// package [github.com/muxkit/muxkit/mux/fake] (a *fake.Kernel) both
+// implement — so the same loop serves real sockets in production and runs
+// deterministically, in virtual time, in a test.
 //
 // It is the worked example of how to write a loop with muxkit (see
 // docs/guide-event-loop.md), the engine of the muxkit command, and the
@@ -20,14 +21,15 @@
 //
 // # What the loop does
 //
-// Run waits on the Multiplexer and hands each reported event to the task
-// that owns the descriptor, as statemachine's "Driving a machine" says:
-// it feeds Ready, performs the Op the machine asks for through Sys and
+// [Loop.Run] waits on the Multiplexer and hands each reported event to the
+// task that owns the descriptor, as statemachine's "Driving a machine"
+// says: it feeds [statemachine.Ready], performs the [statemachine.Op] the
+// machine asks for through Sys and
 // feeds the result straight back, until the machine asks for nothing; it
 // Modifies the descriptor's interest when the machine says so; and when
 // the machine is finished it Removes the descriptor from the Multiplexer,
 // then closes it — always in that order — and calls the task's done
-// function with a Result.
+// function with a [Result].
 //
 // It keeps these promises:
 //
@@ -40,21 +42,23 @@
 //     waiting again.
 //   - Deadlines: each task's Deadline is kept in a timer heap; Wait's
 //     timeout is the time until the earliest, measured on Sys.Now (virtual
-//     time on the fake), and a task whose deadline has come is fed Tick.
-//   - Tasks may be submitted from any goroutine (Submit, Dial, Serve); the
-//     loop is woken with the Multiplexer's Wake only when it may be
-//     blocked in Wait.
-//   - Backpressure: at most Config.MaxTasks tasks run at once; more wait
+//     time on the fake), and a task whose deadline has come is fed
+//     [statemachine.Tick].
+//   - Tasks may be submitted from any goroutine ([Loop.Submit],
+//     [Loop.Dial], [Loop.Serve]); the loop is woken with the
+//     Multiplexer's Wake only when it may be blocked in Wait.
+//   - Backpressure: at most [Config.MaxTasks] tasks run at once; more wait
 //     in a FIFO queue, and listeners stop accepting (they are removed from
 //     the Multiplexer) until a task finishes. A stalled peer does not hold
-//     its slot for good: a statemachine.ServerConn fails once it makes no
-//     progress for its IdleTimeout (a minute unless configured).
-//   - Stop is graceful: listeners close, no new submissions are taken,
-//     and Run returns once the tasks already taken (running and queued)
-//     have finished or failed at their deadlines. Shutdown waits for that
-//     and, when its context ends first, fails what is left with
-//     ErrStopped. A Multiplexer closed under the loop (Wait returns
-//     mux.ErrClosed) is a clean stop too: the tasks left fail with
+//     its slot for good: a [statemachine.ServerConn] fails once it makes
+//     no progress for its [statemachine.ServerConfig.IdleTimeout] (a
+//     minute unless configured).
+//   - [Loop.Stop] is graceful: listeners close, no new submissions are
+//     taken, and Run returns once the tasks already taken (running and
+//     queued) have finished or failed at their deadlines. [Loop.Shutdown]
+//     waits for that and, when its context ends first, fails what is left
+//     with [ErrStopped]. A Multiplexer closed under the loop (Wait returns
+//     [mux.ErrClosed]) is a clean stop too: the tasks left fail with
 //     mux.ErrClosed and Run returns nil.
 //   - No allocation per event in steady state: the events buffer, the
 //     read buffer, the task table and the heap are reused.
@@ -72,6 +76,12 @@
 // Multiplexer) to test code built on it deterministically, with the
 // fake's faults switched on; see docs/guide-testing-with-fake.md. The
 // package's own tests run the same exchanges on epoll, poll, select and
-// the fake, and use the generated mock of package mux/muxmock to check
-// the order of its calls.
+// the fake, and use the generated mock of package
+// [github.com/muxkit/muxkit/mux/muxmock] to check the order of its calls.
+//
+// # Systems
+//
+// The loop builds wherever package mux/fake does, every system Go
+// supports but Plan 9, so code built on it can be tested on the fake
+// anywhere; [OS], the Sys of real descriptors, is Unix only.
 package loop

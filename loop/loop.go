@@ -10,8 +10,8 @@ import (
 )
 
 // A Task is a non-blocking task the loop drives over one descriptor, as
-// package statemachine describes: *statemachine.Client and
-// *statemachine.ServerConn are Tasks.
+// package [statemachine] describes: [*statemachine.Client] and
+// [*statemachine.ServerConn] are Tasks.
 //
 // Interest must be non-empty until Step returns an Output with Close set,
 // and Step must answer every Op with the loop's next input (see
@@ -36,9 +36,9 @@ type Result struct {
 	Task Task
 
 	// Err is nil if the task succeeded, and otherwise why it failed: the
-	// task's own error (such as statemachine.ErrDeadline or
-	// unix.ECONNRESET), an error of the Multiplexer or of Sys, ErrStopped
-	// after a hard stop, or mux.ErrClosed when the Multiplexer was closed
+	// task's own error (such as [statemachine.ErrDeadline] or
+	// unix.ECONNRESET), an error of the Multiplexer or of Sys, [ErrStopped]
+	// after a hard stop, or [mux.ErrClosed] when the Multiplexer was closed
 	// under the loop.
 	Err error
 }
@@ -67,7 +67,7 @@ var (
 	ErrNoTask = errors.New("loop: task factory returned nil")
 )
 
-// Defaults for the zero values of Config's fields.
+// Defaults for the zero values of [Config]'s fields.
 const (
 	DefaultEvents     = 256      // events per Wait
 	DefaultReadBuffer = 64 << 10 // bytes of the read buffer shared by all tasks
@@ -81,7 +81,7 @@ type Config struct {
 	Mux mux.Multiplexer
 
 	// Sys does the loop's I/O on the descriptors Mux watches. Required:
-	// OS() for a backend of the operating system, the *fake.Kernel k for
+	// [OS]() for a backend of the operating system, the *fake.Kernel k for
 	// a Mux from k.NewMux.
 	Sys Sys
 
@@ -94,11 +94,11 @@ type Config struct {
 	MaxTasks int
 
 	// Events is the size of the events buffer given to Wait. Zero means
-	// DefaultEvents.
+	// [DefaultEvents].
 	Events int
 
 	// ReadBuffer is the size of the buffer reads go into before the task
-	// copies what it needs. Zero means DefaultReadBuffer.
+	// copies what it needs. Zero means [DefaultReadBuffer].
 	ReadBuffer int
 }
 
@@ -110,9 +110,9 @@ type Stats struct {
 	Failed   int // tasks that failed, including those that never started
 }
 
-// A Loop is an event loop. Make one with New, run it with Run in one
-// goroutine, and give it work from any goroutine with Submit, Dial and
-// Serve.
+// A Loop is an event loop. Make one with [New], run it with [Loop.Run]
+// in one goroutine, and give it work from any goroutine with
+// [Loop.Submit], [Loop.Dial] and [Loop.Serve].
 type Loop struct {
 	m   mux.Multiplexer
 	sys Sys

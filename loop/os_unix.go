@@ -10,9 +10,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// OS returns the Sys of the operating system: real descriptors, TCP
+// OS returns the [Sys] of the operating system: real descriptors, TCP
 // addresses written as an IP literal and a port ("127.0.0.1:8080",
-// "[::1]:8080"), and the real clock.
+// "[::1]:8080"), and the real clock. It exists on Unix systems only.
 func OS() Sys { return osSys{} }
 
 // osSys implements Sys with golang.org/x/sys/unix.

@@ -24,12 +24,13 @@ type registration struct {
 	gen uint64
 }
 
-// Run runs the loop in the calling goroutine until it stops: after Stop,
-// once every task has finished (nil); after a hard stop by Shutdown (nil);
-// or when Wait fails — with nil if the Multiplexer was closed
-// (mux.ErrClosed, a clean stop), and with Wait's error otherwise. Tasks
-// left when it returns have failed and their descriptors are closed. Run
-// may be called only once; a second call returns ErrRunning.
+// Run runs the loop in the calling goroutine until it stops: after
+// [Loop.Stop], once every task has finished (nil); after a hard stop by
+// [Loop.Shutdown] (nil); or when Wait fails — with nil if the Multiplexer
+// was closed ([mux.ErrClosed], a clean stop), and with Wait's error
+// otherwise. Tasks left when it returns have failed and their descriptors
+// are closed. Run may be called only once; a second call returns
+// [ErrRunning].
 func (l *Loop) Run() (err error) {
 	l.mu.Lock()
 	if l.started {

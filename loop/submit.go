@@ -34,7 +34,7 @@ const (
 // refuses (one that is not open is mux.ErrBadFD) fails the task with that
 // error. It is safe from any goroutine.
 //
-// After Stop, Submit returns ErrStopped and leaves fd to the caller.
+// After Stop, Submit returns [ErrStopped] and leaves fd to the caller.
 func (l *Loop) Submit(fd int, t Task, done func(Result)) error {
 	return l.put(job{kind: jobSubmit, fd: fd, task: t, done: done})
 }

@@ -9,7 +9,7 @@ import (
 // Sys is the seam between the loop and the descriptors it drives: the few
 // system calls the loop makes, on non-blocking descriptors, with the
 // errors the system returns (unix.Errno values such as unix.EAGAIN).
-// OS implements it with real system calls; a *fake.Kernel implements it
+// [OS] implements it with real system calls; a *fake.Kernel implements it
 // with its virtual ones.
 //
 // Every method must be safe to call from the loop's goroutine while other

@@ -7,7 +7,7 @@ import (
 	"github.com/muxkit/muxkit/mux"
 )
 
-// Defaults used for zero fields of ClientConfig and ServerConfig.
+// Defaults used for zero fields of [ClientConfig] and [ServerConfig].
 const (
 	DefaultReadSize    = 4096    // most bytes a machine asks to read at once
 	DefaultMaxResponse = 1 << 20 // Client response limit
@@ -21,13 +21,13 @@ const (
 	DefaultIdleTimeout = time.Minute
 )
 
-// ClientConfig describes a client exchange.
+// ClientConfig describes a client exchange, for [NewClient].
 type ClientConfig struct {
 	// Request is the bytes to send. The Client does not modify them; the
 	// caller must not modify them until the Client is finished.
 	Request []byte
 
-	// Framing decides when the response is complete. Nil means UntilEOF.
+	// Framing decides when the response is complete. Nil means [UntilEOF].
 	Framing Framing
 
 	// ConnectTimeout bounds the connect, and Timeout the whole exchange,
@@ -36,27 +36,28 @@ type ClientConfig struct {
 	Timeout        time.Duration
 
 	// MaxResponse is the most bytes the response may have; a longer one
-	// fails with ErrTooLarge. The Client never holds more than
-	// MaxResponse+1 bytes. Zero means DefaultMaxResponse.
+	// fails with [ErrTooLarge]. The Client never holds more than
+	// MaxResponse+1 bytes. Zero means [DefaultMaxResponse].
 	MaxResponse int
 
 	// ReadSize is the most bytes the Client asks to read at once. Zero
-	// means DefaultReadSize.
+	// means [DefaultReadSize].
 	ReadSize int
 }
 
 // A Client is the client side of one request-response exchange over a
 // stream socket: connect, send the request, receive the response until its
-// Framing says it is complete.
+// [Framing] says it is complete.
 //
-// It starts in Connecting, waiting for Writable. It fails when the connect
-// fails, when a read or write fails, when the peer shuts its sending side
-// before the request is sent (ErrPeerClosed), when the stream ends before
-// the response is complete (io.ErrUnexpectedEOF), when the response is too
-// large (ErrTooLarge) or malformed (the Framing's error), and when a
-// deadline passes (ErrConnectDeadline, ErrDeadline).
+// It starts in [Connecting], waiting for [mux.Writable]. It fails when the
+// connect fails, when a read or write fails, when the peer shuts its
+// sending side before the request is sent ([ErrPeerClosed]), when the
+// stream ends before the response is complete ([io.ErrUnexpectedEOF]),
+// when the response is too large ([ErrTooLarge]) or malformed (the
+// Framing's error), and when a deadline passes ([ErrConnectDeadline],
+// [ErrDeadline]).
 //
-// The zero Client is not usable; make one with NewClient.
+// The zero Client is not usable; make one with [NewClient].
 type Client struct {
 	cfg     ClientConfig
 	state   State
@@ -125,7 +126,7 @@ func (c *Client) Interest() mux.Events {
 	return 0
 }
 
-// Deadline returns the time at which the Client should be given a Tick,
+// Deadline returns the time at which the Client should be given a [Tick],
 // and false if it has no deadline.
 func (c *Client) Deadline() (time.Time, bool) {
 	if c.state.Terminal() {

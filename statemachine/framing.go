@@ -12,7 +12,7 @@ import (
 // message's length n (0 <= n <= len(buf)) when buf begins with a complete
 // message; ok == false when more bytes are needed; or an error when buf
 // cannot begin a valid message. At EOF, a message that can no longer be
-// completed is an error, normally wrapping io.ErrUnexpectedEOF.
+// completed is an error, normally wrapping [io.ErrUnexpectedEOF].
 //
 // Frame must be a pure function of its arguments. A machine calls it again
 // with the same bytes and more after each read, until the message is
@@ -73,7 +73,7 @@ func (sc *scan) line(buf []byte) (line []byte, ok bool) {
 	return line, true
 }
 
-// UntilEOF is a Framing whose message is every byte up to end of stream.
+// UntilEOF is a [Framing] whose message is every byte up to end of stream.
 type UntilEOF struct{}
 
 // Frame returns len(buf) at EOF and asks for more before.
@@ -84,7 +84,7 @@ func (UntilEOF) Frame(buf []byte, atEOF bool) (int, bool, error) {
 	return len(buf), true, nil
 }
 
-// FixedLength is a Framing whose message is that many bytes.
+// FixedLength is a [Framing] whose message is that many bytes.
 type FixedLength int
 
 // Frame returns n once buf holds n bytes.
@@ -100,11 +100,11 @@ func (n FixedLength) Frame(buf []byte, atEOF bool) (int, bool, error) {
 	return 0, false, nil
 }
 
-// Delimiter is a Framing whose message ends with the delimiter, which is
+// Delimiter is a [Framing] whose message ends with the delimiter, which is
 // part of the message.
 type Delimiter string
 
-// Line is the Delimiter of newline-terminated lines.
+// Line is the [Delimiter] of newline-terminated lines.
 const Line Delimiter = "\n"
 
 // Frame returns the length up to and including the first delimiter.

@@ -5,7 +5,7 @@ import (
 	"io"
 )
 
-// HTTPResponse is a Framing for one HTTP/1.x response, following RFC 9112
+// HTTPResponse is a [Framing] for one HTTP/1.x response, following RFC 9112
 // section 6.3:
 //
 //   - a response to HEAD, a 1xx, 204 or 304 response, and a 2xx response to

@@ -16,12 +16,12 @@ var (
 	// ErrDeadline is the failure of a machine whose deadline passed.
 	ErrDeadline = errors.New("statemachine: deadline exceeded")
 
-	// ErrConnectDeadline is the failure of a Client whose connect did not
+	// ErrConnectDeadline is the failure of a [Client] whose connect did not
 	// complete in time. errors.Is(ErrConnectDeadline, ErrDeadline) is true.
 	ErrConnectDeadline error = deadlineError("statemachine: connect deadline exceeded")
 
-	// ErrIdleDeadline is the failure of a ServerConn that made no progress
-	// for its IdleTimeout. errors.Is(ErrIdleDeadline, ErrDeadline) is true.
+	// ErrIdleDeadline is the failure of a [ServerConn] that made no progress
+	// for its [ServerConfig.IdleTimeout]. errors.Is(ErrIdleDeadline, ErrDeadline) is true.
 	ErrIdleDeadline error = deadlineError("statemachine: idle deadline exceeded")
 
 	// ErrTooLarge is the failure of a Client whose response, or of a
@@ -37,8 +37,8 @@ var (
 	ErrMalformed = errors.New("statemachine: malformed message")
 
 	// ErrBadResult is the failure of a machine fed a result that cannot
-	// answer its operation: Wrote with more bytes than Output.Data held,
-	// or Read with more than Output.Max. It is a bug in the loop; the
+	// answer its operation: [Wrote] with more bytes than Output.Data held,
+	// or [Read] with more than Output.Max. It is a bug in the loop; the
 	// machine fails rather than trust its bytes.
 	ErrBadResult = errors.New("statemachine: result larger than the operation asked for")
 )
@@ -79,8 +79,8 @@ const (
 )
 
 // An Input is what a machine is told: readiness, the result of an
-// operation it asked for, or the time. Make one with Ready, Connected,
-// Wrote, Read or Tick.
+// operation it asked for, or the time. Make one with [Ready], [Connected],
+// [Wrote], [Read] or [Tick].
 type Input struct {
 	kind   inputKind
 	events mux.Events
@@ -90,7 +90,8 @@ type Input struct {
 	now    time.Time
 }
 
-// Ready reports that the Multiplexer reported events for the descriptor.
+// Ready reports that the [mux.Multiplexer] reported events for the
+// descriptor.
 func Ready(events mux.Events) Input { return Input{kind: kindReady, events: events} }
 
 // Connected reports the outcome of a non-blocking connect: the socket
@@ -100,7 +101,7 @@ func Ready(events mux.Events) Input { return Input{kind: kindReady, events: even
 // failure.
 func Connected(sockErr error) Input { return Input{kind: kindConnected, err: sockErr} }
 
-// Wrote reports the result of a write of Output.Data: n bytes written and
+// Wrote reports the result of a write of [Output.Data]: n bytes written and
 // the error. A negative n, as unix.Write returns with an error, counts as
 // 0 bytes.
 func Wrote(n int, err error) Input {
@@ -110,14 +111,15 @@ func Wrote(n int, err error) Input {
 	return Input{kind: kindWrote, n: n, err: err}
 }
 
-// Read reports the result of a read: the bytes read (at most Output.Max)
-// and the error. An empty data with a nil error, or io.EOF, is end of
+// Read reports the result of a read: the bytes read (at most [Output.Max])
+// and the error. An empty data with a nil error, or [io.EOF], is end of
 // stream. The machine copies data before Step returns, so the caller may
 // reuse its buffer. Pass buf[:n] only when n > 0: after unix.Read returns
 // -1, pass nil.
 func Read(data []byte, err error) Input { return Input{kind: kindRead, data: data, err: err} }
 
-// Tick reports the time. Feed it when a machine's Deadline has come.
+// Tick reports the time. Feed it when a machine's Deadline
+// ([Client.Deadline], [ServerConn.Deadline]) has come.
 func Tick(now time.Time) Input { return Input{kind: kindTick, now: now} }
 
 // String returns the input in the form of the call that made it, such as
@@ -151,18 +153,19 @@ const (
 	// OpNone asks for nothing: wait for readiness or the deadline.
 	OpNone Op = iota
 	// OpCheckConnect asks for the socket error (getsockopt SO_ERROR), to
-	// be fed back with Connected.
+	// be fed back with [Connected].
 	OpCheckConnect
 	// OpWrite asks to write Output.Data, and to feed the result back with
-	// Wrote.
+	// [Wrote].
 	OpWrite
 	// OpRead asks to read at most Output.Max bytes, and to feed the result
-	// back with Read.
+	// back with [Read].
 	OpRead
 )
 
 var opNames = [...]string{"none", "check connect", "write", "read"}
 
+// String returns the operation in words, such as "check connect".
 func (op Op) String() string {
 	if int(op) < len(opNames) {
 		return opNames[op]
@@ -170,14 +173,15 @@ func (op Op) String() string {
 	return "Op(" + strconv.Itoa(int(op)) + ")"
 }
 
-// An Output is what a machine asks for after a Step.
+// An Output is what a machine asks for after a Step ([Client.Step],
+// [ServerConn.Step]).
 type Output struct {
 	// Op is the operation to perform now.
 	Op Op
-	// Data is the bytes to write for OpWrite. It is valid until the next
+	// Data is the bytes to write for [OpWrite]. It is valid until the next
 	// Step and must not be modified.
 	Data []byte
-	// Max is the most bytes to read for OpRead; it is at least 1.
+	// Max is the most bytes to read for [OpRead]; it is at least 1.
 	Max int
 
 	// SetInterest is true when the interest the machine waits with changed
@@ -193,15 +197,15 @@ type Output struct {
 	Err   error
 
 	// Trigger says how the machine understood the input, as in its
-	// transition table. It is zero when the input was ignored.
+	// transition table ([ClientTransitions], [ServerTransitions]). It is zero when the input was ignored.
 	Trigger Trigger
 }
 
 // A State is the state of a machine.
 type State uint8
 
-// States of Client: Connecting, Sending, Receiving, then Done or Failed.
-// States of ServerConn: Open, Throttled, Draining, then Closed or Failed.
+// States of [Client]: Connecting, Sending, Receiving, then Done or Failed.
+// States of [ServerConn]: Open, Throttled, Draining, then Closed or Failed.
 const (
 	_ State = iota
 	// Connecting: a non-blocking connect is in progress.
@@ -229,6 +233,7 @@ const (
 
 var stateNames = [...]string{"State(0)", "Connecting", "Sending", "Receiving", "Done", "Open", "Throttled", "Draining", "Closed", "Failed"}
 
+// String returns the state's name, such as "Connecting".
 func (s State) String() string {
 	if int(s) < len(stateNames) {
 		return stateNames[s]
@@ -271,6 +276,7 @@ var triggerNames = [...]string{"Trigger(0)", "ready", "spurious", "tick", "deadl
 	"write blocked", "write failed", "peer closed", "data", "complete",
 	"read blocked", "eof", "read failed", "too large", "malformed"}
 
+// String returns the trigger in words, such as "wrote part".
 func (t Trigger) String() string {
 	if int(t) < len(triggerNames) {
 		return triggerNames[t]
@@ -286,6 +292,8 @@ type Transition struct {
 	To   State
 }
 
+// String returns the transition as "From --trigger--> To", such as
+// "Sending --wrote all--> Receiving".
 func (t Transition) String() string {
 	return t.From.String() + " --" + t.On.String() + "--> " + t.To.String()
 }

@@ -17,31 +17,32 @@ type Handler interface {
 	Respond(dst, req []byte) []byte
 }
 
-// HandlerFunc adapts a function to a Handler.
+// HandlerFunc adapts a function to a [Handler].
 type HandlerFunc func(dst, req []byte) []byte
 
 // Respond returns f(dst, req).
 func (f HandlerFunc) Respond(dst, req []byte) []byte { return f(dst, req) }
 
-// Echo is a Handler whose response is the request. With the Line framing
+// Echo is a [Handler] whose response is the request. With the [Line] framing
 // it makes a line echo server.
 type Echo struct{}
 
 // Respond appends req to dst.
 func (Echo) Respond(dst, req []byte) []byte { return append(dst, req...) }
 
-// ServerConfig describes how a ServerConn serves its connection.
+// ServerConfig describes how a [ServerConn] serves its connection, for
+// [NewServerConn].
 type ServerConfig struct {
 	// Framing splits the incoming stream into requests. A request of
-	// length 0 is not served. Nil means Line.
+	// length 0 is not served. Nil means [Line].
 	Framing Framing
 
-	// Handler makes the responses. Nil means Echo.
+	// Handler makes the responses. Nil means [Echo].
 	Handler Handler
 
 	// MaxQueued bounds the output queued for the peer: while more than
 	// MaxQueued bytes wait to be written, the ServerConn reads no more and
-	// serves no more requests. Zero means DefaultMaxQueued.
+	// serves no more requests. Zero means [DefaultMaxQueued].
 	MaxQueued int
 
 	// MaxRequest is the most bytes a request may have; a longer one fails
@@ -75,25 +76,26 @@ type ServerConfig struct {
 // reads requests, queues their responses and writes them, with
 // backpressure.
 //
-// It starts Open, waiting for Readable (and Writable while output is
-// queued). When more than MaxQueued bytes are queued it becomes Throttled:
-// it stops reading and serving, and waits for Writable only, until the
-// queue is back within the bound. When the peer shuts its sending side
-// (a read returns end of stream) it serves the requests already received,
-// becomes Draining until every response is written, and then Closed; bytes
-// after the last complete request are dropped. A failed read or write
-// (such as ECONNRESET or EPIPE), a request that is too large or malformed,
-// and the deadline make it Failed.
+// It starts [Open], waiting for Readable (and Writable while output is
+// queued). When more than [ServerConfig.MaxQueued] bytes are queued it
+// becomes [Throttled]: it stops reading and serving, and waits for
+// Writable only, until the queue is back within the bound. When the peer
+// shuts its sending side (a read returns end of stream) it serves the
+// requests already received, becomes [Draining] until every response is
+// written, and then [Closed]; bytes after the last complete request are
+// dropped. A failed read or write (such as ECONNRESET or EPIPE), a
+// request that is too large or malformed, and the deadline make it
+// [Failed].
 //
-// A connection that makes no progress for its IdleTimeout fails too
-// (ErrIdleDeadline).
+// A connection that makes no progress for its [ServerConfig.IdleTimeout]
+// fails too ([ErrIdleDeadline]).
 //
 // While Throttled or Draining it waits for Writable only, so the contract
-// of package mux (rule 3: ReadHangup only with Readable interest) keeps a
-// peer's sticky half-close from waking the loop until the queue drains;
-// the bytes before the end of stream wait until then.
+// of package [mux] (rule 3: [mux.ReadHangup] only with Readable interest)
+// keeps a peer's sticky half-close from waking the loop until the queue
+// drains; the bytes before the end of stream wait until then.
 //
-// The zero ServerConn is not usable; make one with NewServerConn.
+// The zero ServerConn is not usable; make one with [NewServerConn].
 type ServerConn struct {
 	cfg      ServerConfig
 	state    State

@@ -82,10 +82,10 @@ var serverTable = [...]Transition{
 	{Draining, OnDeadline, Failed},
 }
 
-// ClientTransitions returns every transition a Client can make. A Client
-// starts in Connecting and ends in Done or Failed.
+// ClientTransitions returns every transition a [Client] can make. A Client
+// starts in [Connecting] and ends in [Done] or [Failed].
 func ClientTransitions() []Transition { return slices.Clone(clientTable[:]) }
 
-// ServerTransitions returns every transition a ServerConn can make. A
-// ServerConn starts Open and ends Closed or Failed.
+// ServerTransitions returns every transition a [ServerConn] can make. A
+// ServerConn starts [Open] and ends [Closed] or [Failed].
 func ServerTransitions() []Transition { return slices.Clone(serverTable[:]) }

@@ -1,11 +1,14 @@
+//go:build unix
+
 // Command muxkit is the backend comparison report of muxkit: for each
-// backend registered with package mux/backend (and for the fake of
-// package mux/fake), what it is and can do (its mux.Info), its results on
-// the conformance suite rule by rule, and what it costs — Wait at several
+// backend registered with package [backend] (and for the fake of package
+// mux/fake), what it is and can do (its [mux.Info]), its results on the
+// conformance suite rule by rule, and what it costs — Wait at several
 // numbers of descriptors with the ratio to the backend's raw loop, a
 // ping-pong round trip, and how close Wait(d) returns to d — ending in one
-// table to choose a backend from. The report is package report's: a
-// module with a backend of its own prints the same from its own main.
+// table to choose a backend from. The report is package [report]'s
+// ([report.Main]): a module with a backend of its own prints the same from
+// its own main.
 //
 // Usage:
 //
@@ -21,6 +24,9 @@
 // The exit status of the report is 0 when every backend passes, 1 when
 // one fails a conformance check or a measurement, and 2 for a bad flag,
 // backend name or command.
+//
+// muxkit builds on Unix systems only: the report, fetch and demo each run
+// the backends of the operating system, which need a Unix kernel.
 package main
 
 import (
