@@ -23,7 +23,7 @@ func (c *trial) interrupted(func() waitResult) (waitResult, int) {
 
 // waitsCPU skips the checks that a Wait sleeps rather than spins: the
 // suite cannot read a thread's CPU time here.
-func (c *trial) waitsCPU(int, time.Duration) (waits, sleeps time.Duration) {
+func (c *trial) waitsCPU(int, time.Duration) cpuUse {
 	c.Skipf("rule %d: the suite cannot read a thread's CPU time on %s", c.rule, runtime.GOOS)
-	return 0, 0
+	return cpuUse{}
 }
