@@ -37,6 +37,9 @@ func newEcho() *echo { return &echo{buf: make([]byte, 64<<10)} }
 // again reports whether err means the call would have blocked.
 func again(err error) bool { return err == unix.EAGAIN || err == unix.EINTR }
 
+// failed reports whether a write failed: a short write returns no error.
+func failed(err error) bool { return err != nil && !again(err) }
+
 // serve reads once from fd and echoes what it read, or, while output is
 // queued, writes that instead.
 func (e *echo) serve(fd int) next {
@@ -54,7 +57,7 @@ func (e *echo) serve(fd int) next {
 	if w == n {
 		return stay
 	}
-	if !again(err) {
+	if failed(err) {
 		return drop
 	}
 	w = max(w, 0)
@@ -73,7 +76,7 @@ func (e *echo) flush(fd int) next {
 		e.out[fd] = out[:0]
 		return toRead
 	}
-	if !again(err) {
+	if failed(err) {
 		return drop
 	}
 	e.out[fd] = out[:copy(out, out[max(w, 0):])]
