@@ -108,14 +108,21 @@ func (b *bencher) start(cpu int, stdin *os.File, want string, timeout time.Durat
 		ch.cmd.Stdin = stdin
 	}
 	ch.cmd.Stderr = &ch.stderr
-	out, err := ch.cmd.StdoutPipe()
+	// A pipe of our own rather than StdoutPipe, which Wait closes, maybe
+	// before the last line is read: this one ends when the child does.
+	out, w, err := os.Pipe()
 	if err != nil {
 		return nil, err
 	}
-	if err := proc.StartPinned(ch.cmd, cpu); err != nil {
+	ch.cmd.Stdout = w
+	err = proc.StartPinned(ch.cmd, cpu)
+	w.Close()
+	if err != nil {
+		out.Close()
 		return nil, err
 	}
 	go func() {
+		defer out.Close()
 		sc := bufio.NewScanner(out)
 		for sc.Scan() {
 			ch.lines <- sc.Text()

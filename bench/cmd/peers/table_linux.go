@@ -186,14 +186,15 @@ func (b *bencher) print(w io.Writer) bool {
 	fmt.Fprintln(w)
 	ok := b.echoNote(w)
 	if len(lgCeiling) > 0 {
-		fmt.Fprintf(w, "- The load generator is the ceiling for %s: it ran or waited to run %.0f%% or more of the window, so those servers might have answered faster than it asked.\n",
+		fmt.Fprintf(w, "- The load generator is the ceiling for %s: its thread was running or waiting for its core %.0f%% or more of the window, so those servers might have answered faster than it asked.\n",
 			strings.Join(lgCeiling, ", "), 100*ceiling)
 	} else {
-		fmt.Fprintf(w, "- The load generator was not the ceiling: it ran or waited to run at most %.0f%% of any window (the mark is %.0f%%).\n", 100*maxLG, 100*ceiling)
+		fmt.Fprintf(w, "- The load generator was not the ceiling: its thread was running or waiting for its core at most %.0f%% of a window (the mark is %.0f%%).\n", 100*maxLG, 100*ceiling)
 	}
-	fmt.Fprintln(w, "- A server \"saturated\" ran or waited to run 90% or more of the window: it is the limit there.")
+	fmt.Fprintf(w, "- A server marked saturated had its busiest thread running or waiting for its core %.0f%% or more of the window: it is the limit there.\n", 100*ceiling)
 	b.noiseNote(w)
-	fmt.Fprintln(w, "- CPU: the schedstat of every thread of each process (time on a CPU, time waiting for one), over the window.")
+	fmt.Fprintln(w, "- CPU (+ waiting): the share of the window the process ran, all its threads together, and the share its busiest thread was ready to run but waited for its core (held by another process, or by another of its own threads). Both from the schedstat of every thread, over the window; the server's CPU per round trip is its share over its round trips per second.")
+	fmt.Fprintln(w, "- The ratios to raw epoll are taken run by run, each server against the raw epoll server of the same run, and their median is given.")
 	if b.skip != nil {
 		fmt.Fprintf(w, "- System calls: not counted (%v).\n", b.skip)
 	} else {
@@ -245,6 +246,9 @@ func (b *bencher) noiseNote(w io.Writer) {
 			others[i] = append(others[i], max(sm.coreBusy[i]-sm.share(i), 0))
 		}
 		steal = append(steal, max(sm.steal[0], sm.steal[1]))
+	}
+	if len(steal) == 0 {
+		return
 	}
 	pct := func(v []float64) string {
 		return fmt.Sprintf("%.0f%% (at most %.0f%%)", 100*medianOf(v), 100*slices.Max(v))
