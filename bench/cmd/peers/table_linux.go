@@ -88,13 +88,12 @@ func medianOf(v []float64) float64 {
 	return v[len(v)/2]
 }
 
-// ratios returns the medians, over the runs, of r's round trips/s and CPU
-// per round trip divided by those of base in the same run; NaN without base.
-func ratios(r, base *row) (rate, cpu float64) {
+// ratios returns r's round trips/s and CPU per round trip divided by
+// those of base in the same run, one a run; nil without base.
+func ratios(r, base *row) (rates, cpus []float64) {
 	if base == nil {
-		return math.NaN(), math.NaN()
+		return nil, nil
 	}
-	var rates, cpus []float64
 	for _, sm := range r.timed {
 		for _, bs := range base.timed {
 			if bs.run == sm.run {
@@ -103,7 +102,7 @@ func ratios(r, base *row) (rate, cpu float64) {
 			}
 		}
 	}
-	return medianOf(rates), medianOf(cpus)
+	return rates, cpus
 }
 
 // print writes the tables and their notes, and reports whether every
@@ -130,7 +129,7 @@ func (b *bencher) print(w io.Writer) bool {
 	var lgCeiling []string
 	maxLG := 0.0
 	for _, r := range rows {
-		rate, cpu := ratios(r, base[r.conns])
+		rates, cpus := ratios(r, base[r.conns])
 		calls := "n/a"
 		if r.count != nil {
 			calls = fmt.Sprintf("%.2f", float64(r.count.syscalls[0])/float64(r.count.RoundTrips))
@@ -146,7 +145,7 @@ func (b *bencher) print(w io.Writer) bool {
 		}
 		maxLG = max(maxLG, lgDemand)
 		fmt.Fprintf(w, "| %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			r.conns, r.server.Label, ratio(rate), ratio(cpu),
+			r.conns, r.server.Label, ratio(rates), ratio(cpus),
 			count(median(r.timed, sample.rate)),
 			dur(median(r.timed, func(sm sample) float64 { return float64(sm.P50) })),
 			dur(median(r.timed, func(sm sample) float64 { return float64(sm.P99) })),
@@ -179,7 +178,9 @@ func (b *bencher) print(w io.Writer) bool {
 			for _, n := range r.count.syscalls[1:] {
 				other -= max(n, 0)
 			}
-			fmt.Fprintf(w, " %.2f |\n", float64(other)/float64(r.count.RoundTrips))
+			// The counters are read one after the other, so the kinds can
+			// add up to a call or two more than all.
+			fmt.Fprintf(w, " %.2f |\n", float64(max(other, 0))/float64(r.count.RoundTrips))
 		}
 	}
 
@@ -194,7 +195,7 @@ func (b *bencher) print(w io.Writer) bool {
 	fmt.Fprintf(w, "- A server marked saturated had its busiest thread running or waiting for its core %.0f%% or more of the window: it is the limit there.\n", 100*ceiling)
 	b.noiseNote(w)
 	fmt.Fprintln(w, "- CPU (+ waiting): the share of the window the process ran, all its threads together, and the share its busiest thread was ready to run but waited for its core (held by another process, or by another of its own threads). Both from the schedstat of every thread, over the window; the server's CPU per round trip is its share over its round trips per second.")
-	fmt.Fprintln(w, "- The ratios to raw epoll are taken run by run, each server against the raw epoll server of the same run, and their median is given.")
+	fmt.Fprintln(w, "- The ratios to raw epoll are taken run by run, each server against the raw epoll server of the same run: the table gives their median and, in brackets, their range.")
 	if b.skip != nil {
 		fmt.Fprintf(w, "- System calls: not counted (%v).\n", b.skip)
 	} else {
@@ -285,12 +286,16 @@ func loadavg() string {
 	return "unknown"
 }
 
-// ratio formats a ratio; NaN is "n/a".
-func ratio(v float64) string {
-	if math.IsNaN(v) {
+// ratio formats the median of the ratios v and, if there are several,
+// their range; none is "n/a".
+func ratio(v []float64) string {
+	switch len(v) {
+	case 0:
 		return "n/a"
+	case 1:
+		return fmt.Sprintf("%.2f", v[0])
 	}
-	return fmt.Sprintf("%.2f", v)
+	return fmt.Sprintf("%.2f (%.2f–%.2f)", medianOf(v), slices.Min(v), slices.Max(v))
 }
 
 // count formats a number with about three significant digits.

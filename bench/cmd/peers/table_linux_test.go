@@ -59,13 +59,13 @@ func TestTable(t *testing.T) {
 	if !ok {
 		t.Errorf("print reported a wrong echo where there was none:\n%s", table)
 	}
-	if l := lineOf(t, table, raw.Label); !strings.HasPrefix(l, "| 1 | "+raw.Label+" | 1.00 | 1.00 |") || !strings.Contains(l, "**ceiling**") {
+	if l := lineOf(t, table, raw.Label); !strings.HasPrefix(l, "| 1 | "+raw.Label+" | 1.00 (1.00–1.00) | 1.00 (1.00–1.00) |") || !strings.Contains(l, "**ceiling**") {
 		t.Errorf("raw's row: want ratios 1.00 and the load generator, ready 95%% of the window, marked the ceiling:\n%s", l)
 	}
 	// CPU per round trip: 1000µs and 250µs for the loop, 500µs and 250µs
 	// for raw: ratios 2 and 1, median 1.50.
-	if l := lineOf(t, table, loop.Label); !strings.HasPrefix(l, "| 1 | "+loop.Label+" | 0.75 | 1.50 |") || strings.Contains(l, "ceiling") {
-		t.Errorf("loop's row: want round trips/s ÷ raw 0.75 and CPU per round trip ÷ raw 1.50 (the medians of the ratios of each run) and no ceiling:\n%s", l)
+	if l := lineOf(t, table, loop.Label); !strings.HasPrefix(l, "| 1 | "+loop.Label+" | 0.75 (0.50–1.00) | 1.50 (1.00–2.00) |") || strings.Contains(l, "ceiling") {
+		t.Errorf("loop's row: want round trips/s ÷ raw 0.75 (0.50–1.00) and CPU per round trip ÷ raw 1.50 (1.00–2.00): the medians and ranges of the ratios of each run; and no ceiling:\n%s", l)
 	}
 	if !strings.Contains(table, "The load generator is the ceiling for raw at C=1:") {
 		t.Errorf("the notes do not say where the load generator was the ceiling:\n%s", table)
