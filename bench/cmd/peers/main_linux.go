@@ -17,7 +17,10 @@
 // tracepoints (perf_event_open), which slow every system call while on.
 //
 // It fails (exit status 1) if any server's echo differs by one byte from
-// what was sent, closes a connection, or answers nothing.
+// what was sent, closes a connection, or answers nothing. A window in
+// which nothing could be measured — no round trip, or the load generator
+// held up past its middle, as a process waiting for its core on a busy
+// machine may be — is made again, up to three times.
 //
 // Each side also runs alone, which is what the command starts:
 //

@@ -53,7 +53,7 @@ func (b *bencher) run() error {
 				// Each run starts the round at another server, so none is
 				// always measured first or last.
 				s := b.o.servers[(i+r)%n]
-				sm, err := b.measure(s, c, r, false)
+				sm, err := b.retry(s, c, r, false)
 				if err != nil {
 					return fmt.Errorf("run %d, C=%d, %s: %w", r+1, c, s.Name, err)
 				}
@@ -69,7 +69,7 @@ func (b *bencher) run() error {
 	}
 	for _, c := range b.o.conns {
 		for _, s := range b.o.servers {
-			sm, err := b.measure(s, c, -1, true)
+			sm, err := b.retry(s, c, -1, true)
 			if errors.Is(err, errCannotCount) {
 				b.skip = err
 				fmt.Fprintln(b.log, "system calls not counted:", err)
@@ -270,10 +270,36 @@ func (b *bencher) measure(s server.Server, c, run int, count bool) (sm sample, e
 		return sm, srv.failed()
 	default:
 	}
-	if sm.RoundTrips == 0 {
-		return sm, fmt.Errorf("no round trip in %v", sm.Window)
+	if sm.Wrong > 0 {
+		return sm, nil // the table tells it, and the command fails
+	}
+	if sm.RoundTrips == 0 || sm.Window < d/2 {
+		return sm, fmt.Errorf("%w: %d round trips in the load generator's window of %v (of %v here); in it the server ran %v and its busiest thread waited %v for its core, the load generator ran %v and waited %v",
+			errStalled, sm.RoundTrips, sm.Window, sm.wall, sm.cpu[0].Run, sm.busiest[0].Wait, sm.cpu[1].Run, sm.busiest[1].Wait)
 	}
 	return sm, nil
+}
+
+// errStalled is the error of a window in which nothing was measured: no
+// round trip, or the load generator took "start" and "stop" together. On
+// a shared machine a pinned process can wait for its core for hundreds of
+// milliseconds, and so can the kernel's deferred network processing, so
+// such a window is made again before it counts as a failure.
+var errStalled = errors.New("a stalled window")
+
+// attempts is how many times a stalled window is made before it fails.
+const attempts = 3
+
+// retry measures with measure until a window is not stalled, or attempts
+// have all stalled.
+func (b *bencher) retry(s server.Server, c, run int, count bool) (sample, error) {
+	for i := 1; ; i++ {
+		sm, err := b.measure(s, c, run, count)
+		if !errors.Is(err, errStalled) || i == attempts {
+			return sm, err
+		}
+		fmt.Fprintf(b.log, "C=%d %s: %v; measuring again\n", c, s.Name, err)
+	}
 }
 
 // side names the server (0) or the load generator (1).
