@@ -78,7 +78,7 @@ func Run(cfg Config, ctl int, connected func()) (Result, error) {
 		return Result{}, fmt.Errorf("load: epoll_create1: %w", err)
 	}
 	defer g.close()
-	if err := g.ctl(unix.EPOLL_CTL_ADD, ctl, unix.EPOLLIN); err != nil {
+	if err := g.epollCtl(unix.EPOLL_CTL_ADD, ctl, unix.EPOLLIN); err != nil {
 		return Result{}, err
 	}
 	sa := &unix.SockaddrInet4{Port: int(ap.Port()), Addr: ap.Addr().As4()}
@@ -93,7 +93,8 @@ func Run(cfg Config, ctl int, connected func()) (Result, error) {
 // now returns the time on the generator's clock, in ns.
 func (g *gen) now() int64 { return int64(time.Since(g.epoch)) }
 
-func (g *gen) ctl(op, fd int, events uint32) error {
+// epollCtl changes the registration of fd.
+func (g *gen) epollCtl(op, fd int, events uint32) error {
 	ev := unix.EpollEvent{Events: events, Fd: int32(fd)}
 	if err := unix.EpollCtl(g.ep, op, fd, &ev); err != nil {
 		return fmt.Errorf("load: epoll_ctl: %w", err)
@@ -115,7 +116,7 @@ func (g *gen) dial(id uint32, sa unix.Sockaddr) error {
 	if err := unix.Connect(fd, sa); err != nil && err != unix.EINPROGRESS {
 		return fmt.Errorf("load: connect %s: %w", g.cfg.Addr, err)
 	}
-	return g.ctl(unix.EPOLL_CTL_ADD, fd, unix.EPOLLOUT)
+	return g.epollCtl(unix.EPOLL_CTL_ADD, fd, unix.EPOLLOUT)
 }
 
 // close closes every connection and the epoll instance.
@@ -128,6 +129,7 @@ func (g *gen) close() {
 	unix.Close(g.ep)
 }
 
+// run is the generator's loop, from the connects to "stop".
 func (g *gen) run(ctl int, connected func()) (Result, error) {
 	var cmds []byte
 	var t0 int64
@@ -208,7 +210,7 @@ func (g *gen) connected(fd int, c *conn) error {
 		return fmt.Errorf("load: TCP_NODELAY: %w", err)
 	}
 	c.connecting = false
-	if err := g.ctl(unix.EPOLL_CTL_MOD, fd, unix.EPOLLIN); err != nil {
+	if err := g.epollCtl(unix.EPOLL_CTL_MOD, fd, unix.EPOLLIN); err != nil {
 		return err
 	}
 	return g.next(fd, c)
@@ -238,7 +240,7 @@ func (g *gen) short(fd int, c *conn, w int, err error, waiting bool) error {
 	if waiting {
 		return nil
 	}
-	return g.ctl(unix.EPOLL_CTL_MOD, fd, unix.EPOLLOUT)
+	return g.epollCtl(unix.EPOLL_CTL_MOD, fd, unix.EPOLLOUT)
 }
 
 // serve handles readiness of c: the rest of its line to write, or its
@@ -253,7 +255,7 @@ func (g *gen) serve(fd int, c *conn, events uint32) error {
 			return g.short(fd, c, w, err, true)
 		}
 		c.sent = len(c.out)
-		return g.ctl(unix.EPOLL_CTL_MOD, fd, unix.EPOLLIN)
+		return g.epollCtl(unix.EPOLL_CTL_MOD, fd, unix.EPOLLIN)
 	}
 	n, err := unix.Read(fd, c.in[c.got:])
 	if n <= 0 {
