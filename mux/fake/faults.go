@@ -242,7 +242,7 @@ func (k *Kernel) inScope(f *file, m *Mux) bool {
 		return false
 	}
 	if s.Mux != nil && m == nil { // a call on f itself: f must be added to s.Mux
-		if _, ok := s.Mux.find(f.fd); !ok {
+		if !s.Mux.added(f.fd) {
 			return false
 		}
 	}
@@ -279,6 +279,7 @@ func (k *Kernel) doReuse() {
 	k.files[fd] = s // the number is free: release just freed it
 	s.fd = fd
 	k.nopen++
+	k.touchFD(fd)
 	k.record(opReused, fd, 0, 0, nil)
 }
 

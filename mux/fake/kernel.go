@@ -165,6 +165,7 @@ type Kernel struct {
 	chances   [numFaults]int     // opportunities of each fault since SetFaults, for Faults.Nth
 	files     []*file            // indexed by descriptor; nil when free
 	lastCall  []uint64           // indexed by descriptor: Seq of the last call made on it
+	watchers  [][]*Mux           // indexed by descriptor: the Multiplexers it is added to
 	nopen     int
 	listeners map[string]*file
 	port      int           // the last ephemeral port given out
@@ -321,6 +322,7 @@ type buffer struct {
 	written  int64 // bytes written so far
 	urgentAt int64 // stream offset of the last urgent byte, or -1
 	dst      *file // the reading end
+	src      *file // the writing end, or nil while there is none (a socket not yet connected)
 
 	// TCP delivery: what is on the way, in order, and how long it takes.
 	delay, jitter time.Duration
@@ -397,6 +399,7 @@ func (k *Kernel) alloc(f *file) (int, error) {
 	k.files[fd] = f
 	f.fd = fd
 	k.nopen++
+	k.touchFD(fd)
 	return fd, nil
 }
 
@@ -456,6 +459,7 @@ func (k *Kernel) connection(tcp bool) (x, y *file) {
 	y = &file{kind: kindStream, state: sockConnected, tcp: tcp, fd: -1}
 	x.rx, y.rx = k.newBuffer(x), k.newBuffer(y)
 	x.tx, y.tx = y.rx, x.rx
+	x.rx.src, y.rx.src = y, x
 	x.peer, y.peer = y, x
 	return x, y
 }
@@ -469,7 +473,9 @@ func (k *Kernel) Pipe() (r, w int, err error) {
 	rf.rx = k.newBuffer(rf)
 	r, err = k.alloc(rf)
 	if err == nil {
-		w, err = k.alloc(&file{kind: kindPipeW, tx: rf.rx})
+		wf := &file{kind: kindPipeW, tx: rf.rx}
+		rf.rx.src = wf
+		w, err = k.alloc(wf)
 		if err != nil {
 			k.release(r)
 		}
@@ -557,6 +563,7 @@ func (k *Kernel) read(fd int, p []byte) (int, error, bool) {
 		if f.err != 0 {
 			err := f.err
 			f.err = 0
+			k.touch(f)
 			return 0, err, true
 		}
 		if b.fin || f.rdShut || f.state == sockClosed {
@@ -577,7 +584,9 @@ func (k *Kernel) read(fd int, p []byte) (int, error, bool) {
 	if want > 1 && k.fire(faultShortRead, f, nil) {
 		want = 1 + k.intN(want-1)
 	}
-	return b.readInto(p[:want]), nil, true
+	n := b.readInto(p[:want])
+	k.touchBuf(b)
+	return n, nil, true
 }
 
 // Write writes p to fd, like write(2) on a non-blocking descriptor. It
@@ -634,6 +643,7 @@ func (k *Kernel) write(fd int, p []byte) (int, error, bool) {
 		if f.tcp && f.err != 0 { // TCP returns (and clears) a pending error; AF_UNIX does not
 			err := f.err
 			f.err = 0
+			k.touch(f)
 			return 0, err, true
 		}
 		if f.state == sockClosed || f.wrShut || !f.tcp && f.tx.gone {
@@ -665,6 +675,7 @@ func (k *Kernel) write(fd int, p []byte) (int, error, bool) {
 		n = 1 + k.intN(n-1)
 	}
 	b.append(p[:n])
+	k.touch(f)
 	k.send(b, arrival{n: n})
 	return n, nil, true
 }
@@ -700,6 +711,7 @@ func (k *Kernel) urgent(fd int) error {
 	}
 	f.tx.urgentAt = f.tx.written
 	f.tx.append([]byte{'!'})
+	k.touch(f)
 	k.send(f.tx, arrival{n: 1})
 	return nil
 }
@@ -740,6 +752,7 @@ func (k *Kernel) shutdown(fd, how int) error {
 	case f.state != sockConnected:
 		return syscall.ENOTCONN
 	}
+	k.touchBuf(f.rx) // this end, and the peer's writing side
 	if how != ShutWrite {
 		f.rdShut = true
 		if !f.tcp {
@@ -786,6 +799,7 @@ func (k *Kernel) release(fd int) {
 	k.files[fd] = nil
 	k.nopen--
 	f.fd = -1
+	k.touchFD(fd) // closed while added: reported with Error
 	k.teardown(f)
 	k.peers.drop(fd)
 	k.changed()
@@ -802,6 +816,7 @@ func (k *Kernel) teardown(f *file) {
 		unread := len(f.rx.data) > f.rx.off
 		f.rx.discard()
 		f.rx.gone = true
+		k.touch(f.peer)
 		switch {
 		case !connected:
 		case f.tcp && unread:
@@ -817,8 +832,10 @@ func (k *Kernel) teardown(f *file) {
 	case kindPipeR:
 		f.rx.gone = true
 		f.rx.discard()
+		k.touch(f.rx.src)
 	case kindPipeW:
 		f.tx.fin = true
+		k.touch(f.tx.dst)
 	case kindListener:
 		delete(k.listeners, f.addr)
 		for _, c := range f.backlog {
@@ -885,6 +902,7 @@ func (k *Kernel) gotReset(f *file) {
 		f.err = syscall.EPIPE // CLOSE_WAIT
 	}
 	f.state = sockClosed
+	k.touch(f)
 	k.changed()
 }
 
@@ -903,6 +921,7 @@ func (k *Kernel) SockErr(fd int) error {
 		}
 		err := f.err
 		f.err = 0
+		k.touch(f)
 		k.changed()
 		return err
 	})
@@ -916,6 +935,7 @@ func (k *Kernel) SockErr(fd int) error {
 func (k *Kernel) SetReady(fd int, ev mux.Events) error {
 	return k.call(opSetReady, fd, int64(ev), func(f *file) error {
 		f.forced = ev & mux.All
+		k.touch(f)
 		k.changed()
 		return nil
 	})
