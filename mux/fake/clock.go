@@ -45,9 +45,7 @@ func (k *Kernel) fireDue() bool {
 			t.internal()
 		} else {
 			k.record(opTimer, -1, int64(t.seq), 0, nil)
-			k.mu.Unlock()
-			t.user()
-			k.mu.Lock()
+			k.unlocked(t.user)
 		}
 	}
 	return fired

@@ -3,7 +3,6 @@ package fake
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"syscall"
 	"time"
@@ -60,9 +59,16 @@ var Epoch = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
 // kernel that fails a Wait rather than let a test hang (see BusyLoop,
 // Horizon and Stall).
 type Config struct {
-	// Seed seeds the one source of every choice the kernel makes. The same
-	// seed and the same calls give the same run, trace and hash.
+	// Seed seeds the one source of every choice the kernel makes (see
+	// Chooser). The same seed and the same calls give the same run, trace
+	// and hash.
 	Seed uint64
+
+	// Choices, if not nil, makes every choice instead of Seeded(Seed):
+	// fakerapid.Choices(t) draws them from a rapid.T, so that rapid
+	// shrinks a failing run to a minimal schedule of faults. Seed then
+	// only seeds the trace hash.
+	Choices Chooser
 
 	// Buffer is the capacity in bytes of each direction of a stream
 	// connection and of a pipe. Zero means DefaultBuffer.
@@ -125,7 +131,8 @@ type Config struct {
 	Settle func()
 
 	// Trace is how many of the most recent Records Trace keeps. The hash
-	// covers every call regardless. Zero means DefaultTrace.
+	// covers every call regardless. Zero means DefaultTrace; a negative
+	// value keeps every record, as RunTwice does to compare two runs.
 	Trace int
 
 	// Faults are the faults switched on from the start. SetFaults changes
@@ -159,7 +166,7 @@ type Kernel struct {
 	settle  func()
 
 	// The fields below are guarded by mu.
-	rng       *rand.Rand
+	chooser   Chooser
 	faults    Faults
 	odds      [numFaults]float64 // the probability of each fault, from faults
 	chances   [numFaults]int     // opportunities of each fault since SetFaults, for Faults.Nth
@@ -176,7 +183,10 @@ type Kernel struct {
 	trace     tracer
 	busyErr   error
 	reuse     reuseFault
-	fired     [numFaults]int // times each fault fired
+	fired     [numFaults]int  // times each fault fired
+	armed     [numFaults]bool // faults switched on at some time
+	injected  []Injection     // every fault that fired, in order
+	pending   int             // injected[pending:] wait for the call they hit
 	peers     peers
 }
 
@@ -194,9 +204,7 @@ func New(cfg Config) *Kernel {
 		horizon:   cfg.Horizon,
 		stall:     cfg.Stall,
 		settle:    cfg.Settle,
-		rng:       rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
-		faults:    cfg.Faults,
-		odds:      cfg.Faults.odds(),
+		chooser:   cfg.Choices,
 		listeners: map[string]*file{},
 		port:      firstPort - 1,
 	}
@@ -204,6 +212,10 @@ func New(cfg Config) *Kernel {
 	if k.epoch.IsZero() {
 		k.epoch = Epoch
 	}
+	if k.chooser == nil {
+		k.chooser = Seeded(cfg.Seed)
+	}
+	k.setFaults(cfg.Faults)
 	if k.bufSize <= 0 {
 		k.bufSize = DefaultBuffer
 	}
@@ -231,7 +243,7 @@ func New(cfg Config) *Kernel {
 		k.stall = 0
 	}
 	n := cfg.Trace
-	if n <= 0 {
+	if n == 0 {
 		n = DefaultTrace
 	}
 	k.trace.init(n, cfg.Seed)
@@ -582,7 +594,7 @@ func (k *Kernel) read(fd int, p []byte) (int, error, bool) {
 	}
 	want := min(len(p), b.len())
 	if want > 1 && k.fire(faultShortRead, f, nil) {
-		want = 1 + k.intN(want-1)
+		want = 1 + int(k.chooseN(ChooseSize, faultShortRead, fd, int64(want-1)))
 	}
 	n := b.readInto(p[:want])
 	k.touchBuf(b)
@@ -672,7 +684,7 @@ func (k *Kernel) write(fd int, p []byte) (int, error, bool) {
 	}
 	n := min(len(p), space)
 	if n > 1 && !(f.kind == kindPipeW && len(p) <= pipeBuf) && k.fire(faultShortWrite, f, nil) {
-		n = 1 + k.intN(n-1)
+		n = 1 + int(k.chooseN(ChooseSize, faultShortWrite, fd, int64(n-1)))
 	}
 	b.append(p[:n])
 	k.touch(f)

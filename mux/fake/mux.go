@@ -285,9 +285,8 @@ func (m *Mux) Wait(events []mux.Event, timeout time.Duration) (int, error) {
 		return 0, err
 	}
 	m.waiting = true
+	defer m.waited() // also if a peer run by the Wait panics
 	n, err := m.wait(events, timeout)
-	m.waiting = false
-	m.woken = false
 	if err == nil {
 		if busy := m.detectBusyLoop(events[:n]); busy != nil {
 			m.stuck = busy
@@ -299,6 +298,12 @@ func (m *Mux) Wait(events []mux.Event, timeout time.Duration) (int, error) {
 	}
 	m.lastWait = k.recordWait(m.fd, timeout, events[:n], err)
 	return n, err
+}
+
+// waited ends a Wait: the wakes made before it are used up. k.mu is held.
+func (m *Mux) waited() {
+	m.waiting = false
+	m.woken = false
 }
 
 func (m *Mux) wait(events []mux.Event, timeout time.Duration) (int, error) {
@@ -328,7 +333,9 @@ func (m *Mux) wait(events []mux.Event, timeout time.Duration) (int, error) {
 		if k.fire(faultEarlyWake, nil, m) {
 			// Early, but never past what is scheduled: instants stay exact.
 			if lim := min(next, k.horizon); ok && lim > k.now {
-				k.setNow(k.now + time.Duration(k.int64N(int64(lim-k.now))))
+				d := time.Duration(k.chooseN(ChooseDelay, faultEarlyWake, -1, int64(lim-k.now)))
+				k.setNow(k.now + d)
+				k.injection().Delay = d
 			}
 			return 0, nil
 		}
@@ -440,7 +447,7 @@ func (m *Mux) collect(events []mux.Event) int {
 	start := 0
 	if k.shuffle {
 		for i := n - 1; i > 0; i-- {
-			j := k.intN(i + 1)
+			j := int(k.chooseN(ChooseOrder, 0, ready[i].FD, int64(i+1)))
 			ready[i], ready[j] = ready[j], ready[i]
 		}
 	} else {
@@ -451,14 +458,15 @@ func (m *Mux) collect(events []mux.Event) int {
 	}
 	room := min(n, len(events))
 	if room > 1 && k.fire(faultTruncate, nil, m) {
-		room = 1 + k.intN(room-1)
+		k.injection().Ready = n
+		room = 1 + int(k.chooseN(ChooseSize, faultTruncate, -1, int64(room-1)))
 	}
 	for i := range room {
 		events[i] = ready[(start+i)%n]
 	}
 	m.cursor = events[room-1].FD + 1
 	if room > 1 && k.faults.Reuse > 0 {
-		fd := events[1+k.intN(room-1)].FD
+		fd := events[1+k.chooseN(ChooseWhich, faultReuse, -1, int64(room-1))].FD
 		if f := k.lookup(fd); f != nil && f.kind != kindMux && k.fire(faultReuse, f, m) {
 			k.reuse = reuseFault{fd: fd, f: f}
 		}
@@ -484,8 +492,9 @@ func (m *Mux) look(fd int, ready []mux.Event) []mux.Event {
 	if k.odds[faultSpurious] > 0 {
 		if miss := r.interest &^ ev & (mux.Readable | mux.Writable); miss != 0 && k.fire(faultSpurious, f, m) {
 			if miss == mux.Readable|mux.Writable {
-				miss = mux.Readable << k.intN(2)
+				miss = mux.Readable << k.chooseN(ChooseWhich, faultSpurious, fd, 2)
 			}
+			k.injection().Events = miss
 			ev |= miss
 		}
 	}
@@ -496,6 +505,7 @@ func (m *Mux) look(fd int, ready []mux.Event) []mux.Event {
 		} else if k.odds[faultSplit] > 0 && k.fire(faultSplit, f, m) {
 			r.held = mux.Writable
 			ev &^= mux.Writable
+			k.injection().Events = mux.Writable
 		}
 	} else {
 		r.held = 0

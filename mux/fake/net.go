@@ -209,7 +209,11 @@ func (k *Kernel) send(b *buffer, a arrival) {
 	}
 	at := satAdd(k.now, b.delay)
 	if b.jitter > 0 {
-		at = satAdd(at, time.Duration(k.int64N(int64(b.jitter)+1)))
+		fd := -1
+		if b.src != nil {
+			fd = b.src.fd
+		}
+		at = satAdd(at, time.Duration(k.chooseN(ChooseDelay, 0, fd, int64(b.jitter)+1)))
 	}
 	if n := len(b.flight); n > 0 && b.flight[n-1].at > at {
 		at = b.flight[n-1].at

@@ -109,6 +109,16 @@ func (o op) acts() bool {
 	return true
 }
 
+// happening reports whether o is something the kernel did rather than a
+// call made to it: a connect completing, a fault, a timer, a peer told.
+func (o op) happening() bool {
+	switch o {
+	case opConnected, opRefused, opTimer, opFault, opReused, opPeer:
+		return true
+	}
+	return false
+}
+
 // A Record is one traced call or happening.
 type Record struct {
 	Seq    uint64        // 1 for the first record of a kernel, then 2, 3, …
@@ -194,10 +204,13 @@ func (rs Records) filter(keep func(Record) bool) Records {
 }
 
 // String formats the records one a line.
-func (rs Records) String() string {
+func (rs Records) String() string { return lines(rs) }
+
+// lines formats each of xs on a line of its own.
+func lines[S ~[]E, E fmt.Stringer](xs S) string {
 	var b strings.Builder
-	for _, r := range rs {
-		b.WriteString(r.String())
+	for _, x := range xs {
+		b.WriteString(x.String())
 		b.WriteByte('\n')
 	}
 	return b.String()
@@ -211,6 +224,7 @@ type tracer struct {
 	evNext uint64 // index of the next event in evs, counting from the start
 	next   uint64 // sequence number of the next record
 	hash   uint64
+	all    bool // keep every record: the rings grow instead of wrapping
 }
 
 // entry is a record in the ring; its events are evs[ev0:ev0+nev], modulo
@@ -221,7 +235,11 @@ type entry struct {
 	nev int
 }
 
+// init makes room for n records, or keeps them all if n is negative.
 func (t *tracer) init(n int, seed uint64) {
+	if n < 0 {
+		n, t.all = 256, true
+	}
 	t.ring = make([]entry, n)
 	t.evs = make([]mux.Event, 4*n)
 	t.next = 1
@@ -243,6 +261,10 @@ func (t *tracer) add(v uint64) { t.hash = mix(t.hash ^ v) }
 // record traces a call and returns its entry. k.mu is held.
 func (k *Kernel) record(o op, fd int, arg int64, n int, err error) *entry {
 	t := &k.trace
+	if t.all && t.next >= uint64(len(t.ring)) {
+		// Never wrapped, so every record stays where it is.
+		t.ring = append(t.ring, make([]entry, len(t.ring))...)
+	}
 	e := &t.ring[t.next%uint64(len(t.ring))]
 	*e = entry{Record: Record{Seq: t.next, Time: k.now, Op: o.String(), FD: fd, Arg: arg, N: n, Err: err}}
 	// Only numbers the kernel has given out: a call on a huge bad number
@@ -252,6 +274,9 @@ func (k *Kernel) record(o op, fd int, arg int64, n int, err error) *entry {
 			k.lastCall = append(k.lastCall, make([]uint64, len(k.files)-len(k.lastCall))...)
 		}
 		k.lastCall[fd] = t.next
+	}
+	if k.pending < len(k.injected) && !o.happening() {
+		k.hit(e.Record)
 	}
 	t.next++
 	t.add(uint64(o)<<32 | uint64(uint32(fd)))
@@ -291,6 +316,9 @@ func (k *Kernel) recordWait(fd int, timeout time.Duration, evs []mux.Event, err 
 // k.mu is held.
 func (k *Kernel) recordEvents(e *entry, evs []mux.Event) {
 	t := &k.trace
+	if t.all && t.evNext+uint64(len(evs)) > uint64(len(t.evs)) {
+		t.evs = append(t.evs, make([]mux.Event, len(t.evs)+len(evs))...)
+	}
 	e.ev0, e.nev = t.evNext, len(evs)
 	var h uint64 = 0x243f6a8885a308d3
 	for _, ev := range evs {
