@@ -264,12 +264,13 @@ func (k *Kernel) inScope(f *file, m *Mux) bool {
 type reuseFault struct {
 	fd int
 	f  *file // what fd referred to when the batch was made
+	m  *Mux  // whose Wait reported it
 }
 
 // doReuse carries out the pending reuse fault: close the descriptor and
 // give its number to a new, unconnected socket. k.mu is held.
 func (k *Kernel) doReuse() {
-	fd, f := k.reuse.fd, k.reuse.f
+	fd, f, m := k.reuse.fd, k.reuse.f, k.reuse.m
 	k.reuse = reuseFault{}
 	if k.lookup(fd) != f {
 		return // the caller closed it already
@@ -281,7 +282,7 @@ func (k *Kernel) doReuse() {
 	s.fd = fd
 	k.nopen++
 	k.touchFD(fd)
-	k.record(opReused, fd, 0, 0, nil)
+	k.stale(fd, s, m, k.record(opReused, fd, 0, 0, nil).Record)
 }
 
 // addError returns the error of an AddError fault, or nil. k.mu is held.

@@ -188,6 +188,11 @@ type Kernel struct {
 	injected  []Injection     // every fault that fired, in order
 	pending   int             // injected[pending:] wait for the call they hit
 	peers     peers
+
+	// Checks of the code under test.
+	streams    []*stream   // declared conserved
+	violations []Violation // in order
+	stales     []staleUse  // numbers the Reuse fault gave away, still stale
 }
 
 // New returns a Kernel set up by cfg.
@@ -316,6 +321,10 @@ type file struct {
 	// of the state it last left the descriptor in.
 	handler Handler
 	told    uint64
+
+	// Streams declared conserved (Conserve) that this file writes, and
+	// reads.
+	out, in []*stream
 }
 
 // buffer is one direction of a connection or pipe. All fields are guarded
@@ -531,7 +540,10 @@ func (k *Kernel) readLocked(fd int, p []byte) (int, error) {
 	if moved {
 		k.changed()
 	}
-	k.record(opRead, fd, int64(len(p)), n, err)
+	r := k.record(opRead, fd, int64(len(p)), n, err).Record
+	if n > 0 && k.files[fd].in != nil {
+		k.readOn(k.files[fd], fd, p[:n], r)
+	}
 	return n, err
 }
 
@@ -687,6 +699,9 @@ func (k *Kernel) write(fd int, p []byte) (int, error, bool) {
 		n = 1 + int(k.chooseN(ChooseSize, faultShortWrite, fd, int64(n-1)))
 	}
 	b.append(p[:n])
+	if f.out != nil {
+		k.wrote(f, p[:n])
+	}
 	k.touch(f)
 	k.send(b, arrival{n: n})
 	return n, nil, true
@@ -723,6 +738,7 @@ func (k *Kernel) urgent(fd int) error {
 	}
 	f.tx.urgentAt = f.tx.written
 	f.tx.append([]byte{'!'})
+	k.wrote(f, []byte{'!'})
 	k.touch(f)
 	k.send(f.tx, arrival{n: 1})
 	return nil
@@ -914,6 +930,7 @@ func (k *Kernel) gotReset(f *file) {
 		f.err = syscall.EPIPE // CLOSE_WAIT
 	}
 	f.state = sockClosed
+	k.cut(f)
 	k.touch(f)
 	k.changed()
 }

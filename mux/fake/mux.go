@@ -468,7 +468,7 @@ func (m *Mux) collect(events []mux.Event) int {
 	if room > 1 && k.faults.Reuse > 0 {
 		fd := events[1+k.chooseN(ChooseWhich, faultReuse, -1, int64(room-1))].FD
 		if f := k.lookup(fd); f != nil && f.kind != kindMux && k.fire(faultReuse, f, m) {
-			k.reuse = reuseFault{fd: fd, f: f}
+			k.reuse = reuseFault{fd: fd, f: f, m: m}
 		}
 	}
 	return room

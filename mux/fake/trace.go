@@ -51,6 +51,8 @@ const (
 	opServe
 	opPeer
 	opNet
+	opConserve
+	opViolation
 )
 
 var opNames = [...]string{
@@ -88,6 +90,8 @@ var opNames = [...]string{
 	opServe:     "serve",
 	opPeer:      "peer",
 	opNet:       "net",
+	opConserve:  "conserve",
+	opViolation: "violation",
 }
 
 func (o op) String() string {
@@ -103,17 +107,27 @@ func (o op) String() string {
 func (o op) acts() bool {
 	switch o {
 	case opConnected, opRefused, opAdvance, opTimer, opSetFaults, opFault, opReused,
-		opNewMux, opWait, opWake, opMuxClose, opPeer:
+		opNewMux, opWait, opWake, opMuxClose, opPeer, opConserve, opViolation:
 		return false
 	}
 	return true
+}
+
+// uses reports whether o acts on what its descriptor names, for the
+// reuse sanitizer: closing or removing a number is not using it.
+func (o op) uses() bool {
+	switch o {
+	case opRead, opWrite, opModify, opShutdown, opSockErr, opUrgent, opSetDelay, opConnect, opAccept:
+		return true
+	}
+	return false
 }
 
 // happening reports whether o is something the kernel did rather than a
 // call made to it: a connect completing, a fault, a timer, a peer told.
 func (o op) happening() bool {
 	switch o {
-	case opConnected, opRefused, opTimer, opFault, opReused, opPeer:
+	case opConnected, opRefused, opTimer, opFault, opReused, opPeer, opViolation:
 		return true
 	}
 	return false
@@ -278,12 +292,25 @@ func (k *Kernel) record(o op, fd int, arg int64, n int, err error) *entry {
 	if k.pending < len(k.injected) && !o.happening() {
 		k.hit(e.Record)
 	}
+	if len(k.stales) > 0 {
+		k.checkStale(o, &e.Record)
+	}
 	t.next++
 	t.add(uint64(o)<<32 | uint64(uint32(fd)))
 	t.add(uint64(k.now))
 	t.add(uint64(arg))
 	t.add(uint64(n)<<16 ^ errCode(err))
 	return e
+}
+
+// recordAt returns the record seq, or one with only its Seq and Op if the
+// trace no longer holds it. k.mu is held.
+func (k *Kernel) recordAt(seq uint64, o op) Record {
+	t := &k.trace
+	if seq > 0 && seq < t.next && t.next-seq <= uint64(len(t.ring)) {
+		return t.at(seq)
+	}
+	return Record{Seq: seq, Op: o.String()}
 }
 
 // lastCallOn returns the Seq of the last call that acted on fd, or 0.
@@ -386,17 +413,23 @@ func (t *tracer) since(seq uint64, max int) Records {
 	}
 	out := make(Records, 0, t.next-first)
 	for s := first; s < t.next; s++ {
-		e := &t.ring[s%uint64(len(t.ring))]
-		r := e.Record
-		if e.nev > 0 && e.ev0+uint64(len(t.evs)) >= t.evNext {
-			r.Events = make([]mux.Event, e.nev)
-			for i := range r.Events {
-				r.Events[i] = t.evs[(e.ev0+uint64(i))%uint64(len(t.evs))]
-			}
-		}
-		out = append(out, r)
+		out = append(out, t.at(s))
 	}
 	return out
+}
+
+// at returns the record seq, which the ring holds, with its events if
+// the ring of events still holds them.
+func (t *tracer) at(seq uint64) Record {
+	e := &t.ring[seq%uint64(len(t.ring))]
+	r := e.Record
+	if e.nev > 0 && e.ev0+uint64(len(t.evs)) >= t.evNext {
+		r.Events = make([]mux.Event, e.nev)
+		for i := range r.Events {
+			r.Events[i] = t.evs[(e.ev0+uint64(i))%uint64(len(t.evs))]
+		}
+	}
+	return r
 }
 
 // TraceHash returns a hash of every call made to the kernel and its
