@@ -235,7 +235,7 @@ func (k *Kernel) roll(kind faultKind, f *file, m *Mux) bool {
 	}
 	k.fired[kind]++
 	e := k.record(opFault, fd, int64(kind), 0, nil)
-	k.injected = append(k.injected, Injection{Seq: e.Seq, Time: k.now, Fault: kind.String(), FD: fd})
+	k.injected = append(k.injected, Injection{Seq: e.seq, Time: k.now, Fault: kind.String(), FD: fd})
 	return true
 }
 
@@ -278,11 +278,8 @@ func (k *Kernel) doReuse() {
 	k.release(fd)
 	s := &file{kind: kindStream, state: sockFresh, tcp: true}
 	s.rx = k.newBuffer(s)
-	k.files[fd] = s // the number is free: release just freed it
-	s.fd = fd
-	k.nopen++
-	k.touchFD(fd)
-	k.stale(fd, s, m, k.record(opReused, fd, 0, 0, nil).Record)
+	k.give(fd, s) // the number is free: release just freed it
+	k.stale(fd, s, m, k.trace.record(k.record(opReused, fd, 0, 0, nil)))
 }
 
 // addError returns the error of an AddError fault, or nil. k.mu is held.

@@ -149,8 +149,9 @@ type Config struct {
 //
 // A Kernel is safe for concurrent use.
 type Kernel struct {
-	mu   sync.Mutex
-	cond sync.Cond // signalled, with mu, whenever state changes; blocked Waits and peers wait on it
+	mu       sync.Mutex
+	cond     sync.Cond // signalled, with mu, whenever state changes; blocked Waits and peers wait on it
+	sleepers int       // goroutines waiting on cond; guarded by mu
 
 	// Fixed at New.
 	epoch   time.Time
@@ -288,22 +289,24 @@ const (
 
 // file is an open file description. All fields are guarded by Kernel.mu.
 type file struct {
-	kind   kind
-	fd     int        // the number it is open as, or -1 (queued for Accept, released)
-	forced mux.Events // readiness set by SetReady, ORed into the computed one
-	spared bool       // a peer's descriptor: faults never fire on it
+	// What Read, Write and readiness look at, first, in one cache line.
+	kind      kind
+	state     sockState     // streams
+	tcp       bool          // a TCP socket (Socket, Accept); false for Pair's AF_UNIX ones
+	rdShut    bool          // shutdown(SHUT_RD) on this end
+	wrShut    bool          // shutdown(SHUT_WR) on this end
+	spared    bool          // a peer's descriptor: faults never fire on it
+	forced    mux.Events    // readiness set by SetReady, ORed into the computed one
+	watched   int32         // Multiplexers that have fd added: len(Kernel.watchers[fd])
+	conserved bool          // out or in is not empty
+	fd        int           // the number it is open as, or -1 (queued for Accept, released)
+	rx        *buffer       // what this end reads (nil for a pipe's write end)
+	tx        *buffer       // what this end writes (nil for a pipe's read end)
+	peer      *file         // the other end of a stream connection, or nil
+	err       syscall.Errno // pending socket error (SO_ERROR)
 
-	// Streams and pipes.
-	rx     *buffer // what this end reads (nil for a pipe's write end)
-	tx     *buffer // what this end writes (nil for a pipe's read end)
-	peer   *file   // the other end of a stream connection, or nil
-	tcp    bool    // a TCP socket (Socket, Accept); false for Pair's AF_UNIX ones
-	state  sockState
-	rdShut bool          // shutdown(SHUT_RD) on this end
-	wrShut bool          // shutdown(SHUT_WR) on this end
-	err    syscall.Errno // pending socket error (SO_ERROR)
-	local  string        // address of this end (sockets)
-	remote string        // address of the other end (connected sockets)
+	local  string // address of this end (sockets)
+	remote string // address of the other end (connected sockets)
 
 	// Listeners.
 	addr    string
@@ -417,11 +420,20 @@ func (k *Kernel) alloc(f *file) (int, error) {
 	if fd == len(k.files) {
 		k.files = append(k.files, nil)
 	}
+	k.give(fd, f)
+	return fd, nil
+}
+
+// give makes the free number fd name f. k.mu is held.
+func (k *Kernel) give(fd int, f *file) {
 	k.files[fd] = f
 	f.fd = fd
+	f.watched = 0
+	if fd < len(k.watchers) {
+		f.watched = int32(len(k.watchers[fd]))
+	}
 	k.nopen++
 	k.touchFD(fd)
-	return fd, nil
 }
 
 // lookup returns the file open as fd, or nil. k.mu is held.
@@ -436,7 +448,16 @@ func (k *Kernel) lookup(fd int) *file {
 // busy-loop detector and wakes blocked Waits and peers. k.mu is held.
 func (k *Kernel) changed() {
 	k.progress++
-	k.cond.Broadcast()
+	if k.sleepers > 0 { // Broadcast costs a Read or Write much, even with nobody to wake
+		k.cond.Broadcast()
+	}
+}
+
+// sleep waits on k.cond until something changes. k.mu is held.
+func (k *Kernel) sleep() {
+	k.sleepers++
+	k.cond.Wait()
+	k.sleepers--
 }
 
 // enter is called first, with k.mu held, by every operation that code
@@ -540,9 +561,9 @@ func (k *Kernel) readLocked(fd int, p []byte) (int, error) {
 	if moved {
 		k.changed()
 	}
-	r := k.record(opRead, fd, int64(len(p)), n, err).Record
-	if n > 0 && k.files[fd].in != nil {
-		k.readOn(k.files[fd], fd, p[:n], r)
+	e := k.record(opRead, fd, int64(len(p)), n, err)
+	if n > 0 && k.files[fd].conserved {
+		k.readOn(k.files[fd], fd, p[:n], k.trace.record(e))
 	}
 	return n, err
 }
@@ -699,7 +720,7 @@ func (k *Kernel) write(fd int, p []byte) (int, error, bool) {
 		n = 1 + int(k.chooseN(ChooseSize, faultShortWrite, fd, int64(n-1)))
 	}
 	b.append(p[:n])
-	if f.out != nil {
+	if f.conserved {
 		k.wrote(f, p[:n])
 	}
 	k.touch(f)

@@ -358,7 +358,7 @@ func (m *Mux) wait(events []mux.Event, timeout time.Duration) (int, error) {
 func (m *Mux) block() error {
 	k := m.k
 	if k.stall <= 0 {
-		k.cond.Wait()
+		k.sleep()
 		return nil
 	}
 	calls := k.trace.next
@@ -368,7 +368,7 @@ func (m *Mux) block() error {
 		m.stallTimer.Reset(k.stall)
 	}
 	m.stalled = false
-	k.cond.Wait()
+	k.sleep()
 	if !m.stalled {
 		m.stallTimer.Stop()
 		return nil

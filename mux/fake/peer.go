@@ -272,6 +272,6 @@ func (k *Kernel) park(r *request) error {
 		case k.lookup(r.fd) != r.f, r.granted, k.settle == nil && k.ready(r):
 			return nil
 		}
-		k.cond.Wait()
+		k.sleep()
 	}
 }

@@ -79,6 +79,9 @@ func (k *Kernel) watch(fd int, m *Mux) {
 		k.watchers = append(k.watchers, make([][]*Mux, fd+1-len(k.watchers))...)
 	}
 	k.watchers[fd] = append(k.watchers[fd], m)
+	if f := k.lookup(fd); f != nil {
+		f.watched++
+	}
 }
 
 // unwatch records that m no longer has fd added. k.mu is held.
@@ -86,6 +89,9 @@ func (k *Kernel) unwatch(fd int, m *Mux) {
 	w := k.watchers[fd]
 	if i := slices.Index(w, m); i >= 0 {
 		k.watchers[fd] = slices.Delete(w, i, i+1)
+		if f := k.lookup(fd); f != nil {
+			f.watched--
+		}
 	}
 }
 
@@ -94,7 +100,7 @@ func (k *Kernel) unwatch(fd int, m *Mux) {
 // stream, errors, connection states, backlogs, forced readiness — touches
 // the files it concerns. k.mu is held.
 func (k *Kernel) touch(f *file) {
-	if f != nil && f.fd >= 0 {
+	if f != nil && f.watched > 0 {
 		k.touchFD(f.fd)
 	}
 }
@@ -102,7 +108,7 @@ func (k *Kernel) touch(f *file) {
 // touchFD tells the Multiplexers that watch the number fd that what it
 // names, or what that is ready for, may have changed. k.mu is held.
 func (k *Kernel) touchFD(fd int) {
-	if fd < len(k.watchers) {
+	if fd >= 0 && fd < len(k.watchers) {
 		for _, m := range k.watchers[fd] {
 			m.maybe.add(fd)
 		}
@@ -111,8 +117,12 @@ func (k *Kernel) touchFD(fd int) {
 
 // touchBuf touches both ends of b. k.mu is held.
 func (k *Kernel) touchBuf(b *buffer) {
-	k.touch(b.dst)
-	k.touch(b.src)
+	if b.dst.watched > 0 { // small enough to inline: most buffers are not watched
+		k.touchFD(b.dst.fd)
+	}
+	if b.src != nil && b.src.watched > 0 {
+		k.touchFD(b.src.fd)
+	}
 }
 
 // checkMaybe, set by this package's tests, makes every Wait check first

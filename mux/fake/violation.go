@@ -89,6 +89,7 @@ func (k *Kernel) conserve(src, dst int) error {
 	st := &stream{src: s, dst: d, srcFD: src, dstFD: dst}
 	s.out = append(s.out, st)
 	d.in = append(d.in, st)
+	s.conserved, d.conserved = true, true
 	k.streams = append(k.streams, st)
 	return nil
 }
@@ -190,14 +191,14 @@ func (k *Kernel) stale(fd int, f *file, m *Mux, reused Record) {
 // checkStale is called for each record r of a call o: a use of a stale
 // number is a violation; a close or remove of it, or a new Wait of its
 // Multiplexer, ends its staleness. k.mu is held.
-func (k *Kernel) checkStale(o op, r *Record) {
+func (k *Kernel) checkStale(o op, r Record) {
 	keep := k.stales[:0]
 	for _, s := range k.stales {
 		switch {
 		case k.lookup(s.fd) != s.f, o == opWait && r.FD == s.m.fd, (o == opClose || o == opRemove) && r.FD == s.fd:
 			continue // no longer stale
 		case r.FD == s.fd && o.uses():
-			k.violations = append(k.violations, Violation{Kind: "stale", FD: s.fd, Call: *r, Event: s.event, Reused: s.reused,
+			k.violations = append(k.violations, Violation{Kind: "stale", FD: s.fd, Call: r, Event: s.event, Reused: s.reused,
 				Msg: fmt.Sprintf("%s of fd %d after its number was closed and given to a new socket, on the strength of an event about the old one (in a real process, another connection's descriptor)", o, s.fd)})
 		}
 		keep = append(keep, s)
