@@ -202,3 +202,22 @@ func TestScheduleReadable(t *testing.T) {
 		t.Errorf("the schedule does not say what the faults did:\n%s", k.Schedule())
 	}
 }
+
+// TestScheduleSkipsPeers: a refused connect is pinned to the loop's next
+// call, not to the calls of an After function and of a peer made in
+// between.
+func TestScheduleSkipsPeers(t *testing.T) {
+	k := fake.New(fake.Config{Faults: fake.Faults{Refuse: 1}})
+	_, pb := mustPair(t, k)
+	k.Handle(pb, func(fd int, ev mux.Events) { k.Read(fd, make([]byte, 8)) })
+	k.Listen("db:1")
+	m := mustMux(t, k)
+	c, _ := k.Dial("db:1")
+	mustAdd(t, m, c, mux.Writable)
+	k.After(time.Millisecond, func() { k.Write(pb-1, []byte("x")) }) // wakes the peer at the instant of the refusal
+	waitFor(t, m, c, time.Second)
+	s := k.Schedule()
+	if len(s) != 1 || s[0].Fault != "refuse" || s[0].Call.Op != "wait" {
+		t.Fatalf("Schedule() = %v; want the refusal, hitting the loop's wait", s)
+	}
+}

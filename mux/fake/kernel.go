@@ -179,6 +179,7 @@ type Kernel struct {
 	port      int           // the last ephemeral port given out
 	now       time.Duration // virtual time since epoch
 	timers    []timer       // ordered by (at, seq)
+	inTimer   int           // functions given to At or After running
 	timerSeq  uint64
 	progress  uint64 // bumped by every change of state; see busy-loop detection
 	trace     tracer

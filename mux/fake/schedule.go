@@ -16,7 +16,7 @@ type Injection struct {
 	Time   time.Duration // virtual time since the kernel's start
 	Fault  string        // "short-write", "truncate", … (see Faults)
 	FD     int           // the descriptor it hit, or -1 (truncate, early-wake)
-	Call   Record        // the call it hit: the first call recorded after it (Seq 0 if none was); a wait's without its events
+	Call   Record        // the call it hit: the next call of the code under test, not a peer's or an At function's (Seq 0 if none yet); a wait's without its events
 	Ready  int           // truncate: how many events were ready
 	Events mux.Events    // spurious: the condition reported; split: the one held back
 	Delay  time.Duration // early-wake: how far the clock moved

@@ -371,7 +371,11 @@ func (k *Kernel) recordWith(o op, fd int, arg int64, n int, err error, addr stri
 // the reuse sanitizer. k.mu is held.
 func (k *Kernel) recorded(e *entry) {
 	if k.pending < len(k.injected) && !e.op.happening() {
-		k.hit(k.trace.record(e))
+		// A call of a peer's, or of a function run at a virtual instant,
+		// is not the call of the code under test that the fault hit.
+		if f := k.lookup(e.fd); k.inTimer == 0 && (f == nil || !f.spared) {
+			k.hit(k.trace.record(e))
+		}
 	}
 	if len(k.stales) > 0 {
 		k.checkStale(e.op, k.trace.record(e))
