@@ -145,7 +145,9 @@ func TestConserveEcho(t *testing.T) {
 	c, s = mustPair(t, k)
 	k.Conserve(c, c)
 	k.Write(c, []byte("abcdef"))
-	n, _ = k.Read(s, buf)
+	if n, _ := k.Read(s, buf); n != 6 {
+		t.Fatalf("the loop's end read %d bytes; want the 6 written", n)
+	}
 	k.Write(s, buf[:4]) // echoes 4 of 6, then closes
 	k.Close(s)
 	k.Read(c, buf)
