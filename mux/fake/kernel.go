@@ -558,21 +558,21 @@ func (k *Kernel) Read(fd int, p []byte) (n int, err error) {
 }
 
 func (k *Kernel) readLocked(fd int, p []byte) (int, error) {
-	n, err, moved := k.read(fd, p)
+	f := k.lookup(fd)
+	n, err, moved := k.read(f, fd, p)
 	if moved {
 		k.changed()
 	}
 	e := k.record(opRead, fd, int64(len(p)), n, err)
-	if n > 0 && k.files[fd].conserved {
-		k.readOn(k.files[fd], fd, p[:n], k.trace.record(e))
+	if n > 0 && f.conserved {
+		k.readOn(f, fd, p[:n], k.trace.record(e))
 	}
 	return n, err
 }
 
-// read reads and reports whether it changed anything: moved bytes or
-// consumed a pending error.
-func (k *Kernel) read(fd int, p []byte) (int, error, bool) {
-	f := k.lookup(fd)
+// read reads from f, open as fd (nil if fd is not open), and reports
+// whether it changed anything: moved bytes or consumed a pending error.
+func (k *Kernel) read(f *file, fd int, p []byte) (int, error, bool) {
 	if f == nil {
 		return 0, syscall.EBADF, false
 	}
@@ -631,7 +631,9 @@ func (k *Kernel) read(fd int, p []byte) (int, error, bool) {
 		want = 1 + int(k.chooseN(ChooseSize, faultShortRead, fd, int64(want-1)))
 	}
 	n := b.readInto(p[:want])
-	k.touchBuf(b)
+	if b.dst.watched > 0 || b.src != nil && b.src.watched > 0 {
+		k.touchBuf(b)
+	}
 	return n, nil, true
 }
 

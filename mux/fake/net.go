@@ -239,7 +239,9 @@ func (k *Kernel) deliver(b *buffer) {
 // change (a call that sent it, or the timer that delivered it).
 func (k *Kernel) arrive(b *buffer, a arrival) {
 	d := b.dst
-	k.touchBuf(b)
+	if d.watched > 0 || b.src != nil && b.src.watched > 0 {
+		k.touchBuf(b)
+	}
 	if a.n > 0 {
 		if d.tcp && d.state == sockConnected && d.rdShut && d.wrShut {
 			// Data reaching a socket that shut its reading side and sent
