@@ -200,7 +200,7 @@ func allowIf(allowed func(Leftover) bool) Allow {
 // CheckClean fails t, saying what was left, unless the run left k clean
 // but for what allow allows. Call it at the end of a test, after the loop
 // has stopped and closed what it opened (its Multiplexer too, or allow
-// its descriptor).
+// its descriptor: AllowFDs(m.FD())).
 func CheckClean(t testing.TB, k *Kernel, allow ...Allow) {
 	t.Helper()
 	e := k.End()

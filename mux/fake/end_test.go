@@ -77,7 +77,7 @@ func TestEndReportsLeftovers(t *testing.T) {
 		t.Errorf("CheckClean failed with %q; want one failure listing the leftovers", f.msgs)
 	}
 	f.msgs = nil
-	fake.CheckClean(&f, k, fake.AllowFDs(3, a, b, x, y, c, lfd), fake.AllowUnfired("reset", "refuse"))
+	fake.CheckClean(&f, k, fake.AllowFDs(m.FD(), a, b, x, y, c, lfd), fake.AllowUnfired("reset", "refuse"))
 	if len(f.msgs) != 0 {
 		t.Errorf("CheckClean with every leftover allowed failed: %q", f.msgs)
 	}
@@ -86,6 +86,9 @@ func TestEndReportsLeftovers(t *testing.T) {
 		k.Close(fd)
 	}
 	m.Close()
+	if fd := m.FD(); fd != -1 {
+		t.Errorf("FD() of a closed Multiplexer = %d; want -1", fd)
+	}
 	k.Advance(time.Second)
 	f.msgs = nil
 	fake.CheckClean(&f, k, fake.AllowUnfired())

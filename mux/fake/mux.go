@@ -74,6 +74,14 @@ func (k *Kernel) NewMux() (*Mux, error) {
 
 const name = "fake"
 
+// FD returns the Multiplexer's own descriptor, as it appears in the trace
+// and in Kernel.End, or -1 once it is closed.
+func (m *Mux) FD() int {
+	m.k.mu.Lock()
+	defer m.k.mu.Unlock()
+	return m.fd
+}
+
 // Info describes the fake: it reports every condition, its Wait costs
 // what the descriptors that may be ready cost, not the number added (as
 // epoll's), regular files are always ready, and timeouts are exact to the
