@@ -449,7 +449,7 @@ func (k *Kernel) lookup(fd int) *file {
 // busy-loop detector and wakes blocked Waits and peers. k.mu is held.
 func (k *Kernel) changed() {
 	k.progress++
-	if k.sleepers > 0 { // Broadcast costs a Read or Write much, even with nobody to wake
+	if k.sleepers > 0 { // a Broadcast to nobody still costs a Read a good part of its time
 		k.cond.Broadcast()
 	}
 }
@@ -762,7 +762,9 @@ func (k *Kernel) urgent(fd int) error {
 	}
 	f.tx.urgentAt = f.tx.written
 	f.tx.append([]byte{'!'})
-	k.wrote(f, []byte{'!'})
+	if f.conserved {
+		k.wrote(f, []byte{'!'})
+	}
 	k.touch(f)
 	k.send(f.tx, arrival{n: 1})
 	return nil
