@@ -179,6 +179,7 @@ func (k *Kernel) SetFaults(f Faults) {
 func (k *Kernel) setFaults(f Faults) {
 	k.faults = f
 	k.odds = f.odds()
+	k.ioFaults = f.Reset > 0 || f.Again > 0 || f.ShortRead > 0 || f.ShortWrite > 0
 	k.chances = [numFaults]int{}
 	for kind, p := range k.odds {
 		if p > 0 {

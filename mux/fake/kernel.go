@@ -170,6 +170,7 @@ type Kernel struct {
 	chooser   Chooser
 	faults    Faults
 	odds      [numFaults]float64 // the probability of each fault, from faults
+	ioFaults  bool               // a fault of Read or Write is on: Reset, Again, ShortRead or ShortWrite
 	chances   [numFaults]int     // opportunities of each fault since SetFaults, for Faults.Nth
 	files     []*file            // indexed by descriptor; nil when free
 	lastCall  []uint64           // indexed by descriptor: Seq of the last call made on it
@@ -620,15 +621,17 @@ func (k *Kernel) read(f *file, fd int, p []byte) (int, error, bool) {
 	if len(p) == 0 {
 		return 0, nil, false
 	}
-	if f.kind == kindStream && f.state == sockConnected && k.fire(faultReset, f, nil) {
-		k.abort(f) // the bytes that had arrived are still read first, as after a real RST
-	}
-	if k.fire(faultAgain, f, nil) {
-		return 0, syscall.EAGAIN, false
-	}
 	want := min(len(p), b.len())
-	if want > 1 && k.fire(faultShortRead, f, nil) {
-		want = 1 + int(k.chooseN(ChooseSize, faultShortRead, fd, int64(want-1)))
+	if k.ioFaults {
+		if f.kind == kindStream && f.state == sockConnected && k.fire(faultReset, f, nil) {
+			k.abort(f) // the bytes that had arrived are still read first, as after a real RST
+		}
+		if k.fire(faultAgain, f, nil) {
+			return 0, syscall.EAGAIN, false
+		}
+		if want > 1 && k.fire(faultShortRead, f, nil) {
+			want = 1 + int(k.chooseN(ChooseSize, faultShortRead, fd, int64(want-1)))
+		}
 	}
 	n := b.readInto(p[:want])
 	if b.dst.watched > 0 || b.src != nil && b.src.watched > 0 {
