@@ -55,7 +55,11 @@ const (
 	opNet
 	opConserve
 	opViolation
+	numOps
 )
+
+// The ops must fit in a 64-bit mask (see acts).
+var _ [64 - numOps]struct{}
 
 var opNames = [...]string{
 	opPair:      "pair",
@@ -106,14 +110,11 @@ func (o op) String() string {
 // acts reports whether o is a call that acts on its descriptor, for the
 // busy-loop detector: the kernel's own happenings (a connect completing, a
 // fault, a timer) and calls on a Multiplexer's own descriptor are not.
-func (o op) acts() bool {
-	switch o {
-	case opConnected, opRefused, opAdvance, opTimer, opSetFaults, opFault, opReused,
-		opNewMux, opWait, opWake, opMuxClose, opPeer, opConserve, opViolation:
-		return false
-	}
-	return true
-}
+func (o op) acts() bool { return notActing&(1<<o) == 0 } // a mask, not a switch: every record asks
+
+const notActing uint64 = 1<<opConnected | 1<<opRefused | 1<<opAdvance | 1<<opTimer | 1<<opSetFaults |
+	1<<opFault | 1<<opReused | 1<<opNewMux | 1<<opWait | 1<<opWake | 1<<opMuxClose | 1<<opPeer |
+	1<<opConserve | 1<<opViolation
 
 // uses reports whether o acts on what its descriptor names, for the
 // reuse sanitizer: closing or removing a number is not using it.
