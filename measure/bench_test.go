@@ -96,7 +96,7 @@ func BenchmarkModify(b *testing.B) {
 // BenchmarkFake: package mux/fake against the system calls it stands for
 // (Wait against the raw loop of the best backend here).
 func BenchmarkFake(b *testing.B) {
-	for _, n := range []int{10, 1000} {
+	for _, n := range []int{10, 100, 1000, 10000} {
 		b.Run(fmt.Sprintf("Wait/N=%d", n), func(b *testing.B) {
 			p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.FakeWait(n) })
 			measure.Bench(b, p, "os", "fake")

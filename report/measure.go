@@ -35,6 +35,9 @@ func measureRow(row *Row, bud Budget, step func(string)) {
 			step(fmt.Sprintf("%s: Wait, N=%d", row.Name, n))
 			row.Wait = append(row.Wait, compare(bud, func() (*measure.Pair, error) { return measure.FakeWait(n) }))
 		}
+		step(row.Name + ": Read and Write")
+		row.Read = compare(bud, measure.FakeRead)
+		row.Write = compare(bud, measure.FakeWrite)
 		row.PingPong = Cost{NA: "—"}
 		row.Err = firstErr(row)
 		return
@@ -57,7 +60,7 @@ func measureRow(row *Row, bud Budget, step func(string)) {
 
 // firstErr returns the first error among row's costs, or nil.
 func firstErr(row *Row) error {
-	for _, c := range append(row.Wait, row.PingPong) {
+	for _, c := range append(row.Wait, row.PingPong, row.Read, row.Write) {
 		if c.Err != nil {
 			return c.Err
 		}

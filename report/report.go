@@ -80,6 +80,8 @@ type Row struct {
 	Virtual  bool                 // the fake: virtual descriptors, virtual clock
 	Wait     []Cost               // one per Budget.Ns
 	PingPong Cost                 // not measured for the fake
+	Read     Cost                 // the fake only: its Read of measure.Chunk bytes against read(2)
+	Write    Cost                 // the fake only: its Write of measure.Chunk bytes against write(2)
 	Timeouts []measure.Stats      // one per Budget.Timeouts; nil for the fake
 	Err      error                // the first measurement that failed, or nil
 }

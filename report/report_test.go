@@ -123,6 +123,10 @@ func TestMeasurements(t *testing.T) {
 			}
 		}
 	}
+	io := regexp.MustCompile(`(?m)^fake: Read of 64 bytes (\S+ \S+), Write of 64 bytes (\S+ \S+) \(`).FindStringSubmatch(got)
+	if io == nil || !costCell.MatchString(io[1]) || !costCell.MatchString(io[2]) {
+		t.Errorf("the report has no line for the fake's Read and Write with their ratios to read(2) and write(2):\n%s", got)
+	}
 	row := tableRow(t, got, "Timeout precision:", name)
 	if len(row) != 1+len(tiny.Timeouts) {
 		t.Errorf("timeout row %q; want the name and one cell per timeout", row)

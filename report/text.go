@@ -72,6 +72,12 @@ func (r *Report) printMeasurements(w io.Writer) {
 	if len(virtual) > 0 {
 		fmt.Fprintf(w, "(%s: virtual descriptors; ×raw is against the real system call it stands for)\n", strings.Join(virtual, ", "))
 	}
+	for _, row := range r.Rows {
+		if row.Virtual {
+			fmt.Fprintf(w, "%s: Read of %d bytes %s, Write of %d bytes %s (×raw against read(2) and write(2) on a socketpair)\n",
+				row.Name, measure.Chunk, row.Read, measure.Chunk, row.Write)
+		}
+	}
 	if len(noRaw) > 0 {
 		fmt.Fprintf(w, "(%s: registered without a raw loop, so measured alone: ×n/a)\n", strings.Join(noRaw, ", "))
 	}

@@ -45,12 +45,17 @@ func (k *Kernel) fireDue() bool {
 			t.internal()
 		} else {
 			k.record(opTimer, -1, int64(t.seq), 0, nil)
-			k.mu.Unlock()
-			t.user()
-			k.mu.Lock()
+			k.runTimer(t.user)
 		}
 	}
 	return fired
+}
+
+// runTimer runs the function f given to At or After. k.mu is held.
+func (k *Kernel) runTimer(f func()) {
+	k.inTimer++
+	defer func() { k.inTimer-- }() // also if f panics
+	k.unlocked(f)
 }
 
 // setNow moves the virtual clock forward to t. k.mu is held.

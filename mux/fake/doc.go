@@ -143,21 +143,60 @@
 //
 // # Determinism
 //
-// Every choice the kernel makes — event order when Config.Shuffle is set,
-// short read and write sizes, whether a fault fires, delivery jitter —
-// comes from one source seeded by Config.Seed, so the same seed and the
-// same calls give the same run. By default a batch lists its events in
-// ascending descriptor order, starting after the last descriptor reported,
-// so that none starves. The kernel records every call, result and
-// reported event: Trace keeps the recent ones as Records (a wait's with
-// its events, a connect's with its address as written), which
-// Records.FD and Records.Op filter, and TraceHash is a hash of them all:
-// run a test twice with the same seed and compare hashes to prove it
-// deterministic. Calls made concurrently from several goroutines are
-// traced in the order they take the kernel's lock, which the Go scheduler
-// decides, and ranging over a Go map changes the order of calls from run
-// to run: see TraceHash. Seeds runs a test body over many seeds and names
-// the command that reruns a failing one.
+// Every choice the kernel makes — whether a fault fires, short read and
+// write sizes, event order when Config.Shuffle is set, delivery jitter —
+// is a Choice asked of one Chooser: Seeded(Config.Seed) by default, so
+// the same seed and the same calls give the same run. By default a batch
+// lists its events in ascending descriptor order, starting after the last
+// descriptor reported, so that none starves. The kernel records every
+// call, result and reported event: Trace keeps the recent ones as Records
+// (a wait's with its events, a connect's with its address as written),
+// which Records.FD and Records.Op filter, and TraceHash is a hash of them
+// all. Calls made concurrently from several goroutines are traced in the
+// order they take the kernel's lock, which the Go scheduler decides, and
+// ranging over a Go map changes the order of calls from run to run: see
+// TraceHash. RunTwice runs a scenario twice and names the first record in
+// which the runs differ, with its likely causes; CheckDeterministic fails
+// a test with it. Seeds runs a test body over many seeds and names the
+// command that reruns a failing one.
+//
+// # Shrinking a failing schedule
+//
+// Config.Choices puts another Chooser in Seeded's place. Package
+// mux/fake/fakerapid draws the choices from a pgregory.net/rapid property
+// test: rapid explores schedules of faults and shrinks a failing one to
+// the few faults that matter, which Schedule prints one a line ("at call
+// 12 (write fd=5 1000 -> 1): short write of 1 of 1000 bytes"), and saves
+// it under testdata/rapid to replay first on later runs. A Choice says
+// what it decides, about which descriptor, at which step of the trace, so
+// that a recorded run can be replayed through a Chooser and a seed can
+// take over from any step.
+//
+// # At the end of a test
+//
+// End reports what a run left behind — descriptors open, registrations
+// left, bytes never read, connections half closed, faults switched on that
+// never fired — and the violations the kernel saw; CheckClean fails a test
+// with it, but for the leftovers its Allow arguments expect. Two kinds of
+// violation:
+//
+//   - Conserve(src, dst) declares that what src writes, dst must read,
+//     once and in order, because the code under test relays it (an echo
+//     server, a proxy); the first byte that differs is reported with its
+//     offset in the stream, and bytes never read at the end, unless a reset
+//     cut the way;
+//   - a read, write or Modify of a descriptor number that the Reuse fault
+//     closed and gave to a new socket after a Wait reported it is reported
+//     with the Wait whose event it acted on and the reuse.
+//
+// # What it costs
+//
+// A Wait costs what the descriptors that may be ready cost, not the number
+// added: every change of state marks the descriptors it concerns, as
+// epoll's ready list does, and Wait looks at those only (the Spurious
+// fault, which draws for every added descriptor that is not ready, looks
+// at all). Wait, Read and Write cost a fraction of the system calls they
+// stand for; go run ./cmd/muxkit -backend fake prints by how much.
 //
 // # Faults
 //

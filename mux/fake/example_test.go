@@ -57,8 +57,8 @@ func ExampleFaults() {
 		fmt.Printf("writes %v, peer read %d bytes, trace hash %#x\n", sizes, got, k.TraceHash())
 	}
 	// Output:
-	// writes [622 207 146 3 15 2 3 1 1], peer read 1000 bytes, trace hash 0xced79dce597125b8
-	// writes [622 207 146 3 15 2 3 1 1], peer read 1000 bytes, trace hash 0xced79dce597125b8
+	// writes [622 207 146 3 15 2 3 1 1], peer read 1000 bytes, trace hash 0x56d9d8669833cd20
+	// writes [622 207 146 3 15 2 3 1 1], peer read 1000 bytes, trace hash 0x56d9d8669833cd20
 }
 
 // A timeout in virtual time: Wait jumps the clock instead of sleeping, and

@@ -171,10 +171,21 @@ func (f *Faults) chance(kind faultKind) float64 {
 func (k *Kernel) SetFaults(f Faults) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	k.setFaults(f)
+	k.record(opSetFaults, -1, 0, 0, nil)
+}
+
+// setFaults switches the faults f on. k.mu is held.
+func (k *Kernel) setFaults(f Faults) {
 	k.faults = f
 	k.odds = f.odds()
+	k.ioFaults = f.Reset > 0 || f.Again > 0 || f.ShortRead > 0 || f.ShortWrite > 0
 	k.chances = [numFaults]int{}
-	k.record(opSetFaults, -1, 0, 0, nil)
+	for kind, p := range k.odds {
+		if p > 0 {
+			k.armed[kind] = true
+		}
+	}
 }
 
 // Faults returns the faults the kernel injects.
@@ -211,20 +222,21 @@ func (k *Kernel) roll(kind faultKind, f *file, m *Mux) bool {
 	if !k.inScope(f, m) {
 		return false
 	}
+	fd := -1
+	if f != nil {
+		fd = f.fd
+	}
 	if n := k.faults.Nth; n > 0 {
 		k.chances[kind]++
 		if k.chances[kind] != n {
 			return false
 		}
-	} else if p < 1 && !k.draw(p) {
+	} else if p < 1 && k.choose(Choice{Kind: ChooseFires, Fault: kind.String(), FD: fd, N: 2, P: p}) == 0 {
 		return false
 	}
 	k.fired[kind]++
-	fd := -1
-	if f != nil {
-		fd = f.fd
-	}
-	k.record(opFault, fd, int64(kind), 0, nil)
+	e := k.record(opFault, fd, int64(kind), 0, nil)
+	k.injected = append(k.injected, Injection{Seq: e.seq, Time: k.now, Fault: kind.String(), FD: fd})
 	return true
 }
 
@@ -242,33 +254,24 @@ func (k *Kernel) inScope(f *file, m *Mux) bool {
 		return false
 	}
 	if s.Mux != nil && m == nil { // a call on f itself: f must be added to s.Mux
-		if _, ok := s.Mux.find(f.fd); !ok {
+		if !s.Mux.added(f.fd) {
 			return false
 		}
 	}
 	return true
 }
 
-// draw reports whether something of probability p happens. Every choice
-// the kernel makes goes through draw, intN and int64N. k.mu is held.
-func (k *Kernel) draw(p float64) bool { return k.rng.Float64() < p }
-
-// intN returns a number in [0, n) from the seed. k.mu is held.
-func (k *Kernel) intN(n int) int { return k.rng.IntN(n) }
-
-// int64N returns a number in [0, n) from the seed. k.mu is held.
-func (k *Kernel) int64N(n int64) int64 { return k.rng.Int64N(n) }
-
 // reuseFault is a pending Reuse fault. Guarded by Kernel.mu.
 type reuseFault struct {
 	fd int
 	f  *file // what fd referred to when the batch was made
+	m  *Mux  // whose Wait reported it
 }
 
 // doReuse carries out the pending reuse fault: close the descriptor and
 // give its number to a new, unconnected socket. k.mu is held.
 func (k *Kernel) doReuse() {
-	fd, f := k.reuse.fd, k.reuse.f
+	fd, f, m := k.reuse.fd, k.reuse.f, k.reuse.m
 	k.reuse = reuseFault{}
 	if k.lookup(fd) != f {
 		return // the caller closed it already
@@ -276,10 +279,8 @@ func (k *Kernel) doReuse() {
 	k.release(fd)
 	s := &file{kind: kindStream, state: sockFresh, tcp: true}
 	s.rx = k.newBuffer(s)
-	k.files[fd] = s // the number is free: release just freed it
-	s.fd = fd
-	k.nopen++
-	k.record(opReused, fd, 0, 0, nil)
+	k.give(fd, s) // the number is free: release just freed it
+	k.stale(fd, s, m, k.trace.record(k.record(opReused, fd, 0, 0, nil)))
 }
 
 // addError returns the error of an AddError fault, or nil. k.mu is held.
@@ -287,7 +288,7 @@ func (k *Kernel) addError(f *file, m *Mux) error {
 	if !k.fire(faultAddError, f, m) {
 		return nil
 	}
-	if k.intN(2) == 0 {
+	if k.chooseN(ChooseWhich, faultAddError, f.fd, 2) == 0 {
 		return syscall.ENOSPC
 	}
 	return syscall.ENOMEM

@@ -166,11 +166,15 @@ func TestFaultRefuse(t *testing.T) {
 	}
 }
 
-func TestFaultReuse(t *testing.T) {
-	k := fake.New(fake.Config{Faults: fake.Faults{Reuse: 1}})
-	m := mustMux(t, k)
-	a, pa := mustPair(t, k)
-	x, px := mustPair(t, k)
+// reuseScene sets the scene of the Reuse fault on k: two connections a
+// and x with a byte each for the ends the loop reads, added to a new
+// Multiplexer, reported by one Wait in that order. With the fault on, x's
+// number is taken at the next call.
+func reuseScene(t *testing.T, k *fake.Kernel) (m *fake.Mux, a, pa, x, px int) {
+	t.Helper()
+	m = mustMux(t, k)
+	a, pa = mustPair(t, k)
+	x, px = mustPair(t, k)
 	k.Write(pa, []byte("a"))
 	k.Write(px, []byte("x"))
 	mustAdd(t, m, a, mux.Readable)
@@ -180,6 +184,12 @@ func TestFaultReuse(t *testing.T) {
 	if err != nil || n != 2 || evs[1].FD != x {
 		t.Fatalf("Wait = %v, %v; want both fds, %d second", evs[:n], err, x)
 	}
+	return m, a, pa, x, px
+}
+
+func TestFaultReuse(t *testing.T) {
+	k := fake.New(fake.Config{Faults: fake.Faults{Reuse: 1}})
+	m, a, _, x, px := reuseScene(t, k)
 	k.SetFaults(fake.Faults{})
 	// Handling the first event; meanwhile x was closed and its number reused.
 	if n, err := k.Read(a, make([]byte, 4)); n != 1 || err != nil {

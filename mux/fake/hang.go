@@ -121,29 +121,28 @@ func (m *Mux) detectBusyLoop(evs []mux.Event) *BusyLoopError {
 	}
 	m.lastSig, m.lastProgress, m.lastNow = sig, k.progress, k.now
 	m.waits++
-	var idle *reg
+	idle := -1
 	for _, ev := range evs {
-		i, ok := m.find(ev.FD)
-		if !ok {
+		if !m.added(ev.FD) {
 			continue
 		}
-		r := &m.regs[i]
+		r := &m.regs[ev.FD]
 		if r.reported == m.waits-1 && k.lastCallOn(ev.FD) < m.lastWait {
 			r.streak++
 		} else {
 			r.streak = 1
 		}
 		r.reported = m.waits
-		if r.streak >= k.busyMax && idle == nil {
-			idle = r
+		if r.streak >= k.busyMax && idle < 0 {
+			idle = ev.FD
 		}
 	}
-	if idle == nil && m.spins < k.busyMax {
+	if idle < 0 && m.spins < k.busyMax {
 		return nil
 	}
 	e := &BusyLoopError{Waits: m.spins, FD: -1, Events: slices.Clone(evs), Calls: k.loopCalls(m.lastWait), At: k.now}
-	if idle != nil {
-		e.Waits, e.FD, e.Closed = idle.streak, idle.fd, k.lookup(idle.fd) == nil
+	if idle >= 0 {
+		e.Waits, e.FD, e.Closed = m.regs[idle].streak, idle, k.lookup(idle) == nil
 	}
 	return e
 }

@@ -3,7 +3,6 @@ package fake
 import (
 	"errors"
 	"fmt"
-	"math/rand/v2"
 	"sync"
 	"syscall"
 	"time"
@@ -60,9 +59,16 @@ var Epoch = time.Date(2000, time.January, 1, 0, 0, 0, 0, time.UTC)
 // kernel that fails a Wait rather than let a test hang (see BusyLoop,
 // Horizon and Stall).
 type Config struct {
-	// Seed seeds the one source of every choice the kernel makes. The same
-	// seed and the same calls give the same run, trace and hash.
+	// Seed seeds the one source of every choice the kernel makes (see
+	// Chooser). The same seed and the same calls give the same run, trace
+	// and hash.
 	Seed uint64
+
+	// Choices, if not nil, makes every choice instead of Seeded(Seed):
+	// fakerapid.Choices(t) draws them from a rapid.T, so that rapid
+	// shrinks a failing run to a minimal schedule of faults. Seed then
+	// only seeds the trace hash.
+	Choices Chooser
 
 	// Buffer is the capacity in bytes of each direction of a stream
 	// connection and of a pipe. Zero means DefaultBuffer.
@@ -125,7 +131,8 @@ type Config struct {
 	Settle func()
 
 	// Trace is how many of the most recent Records Trace keeps. The hash
-	// covers every call regardless. Zero means DefaultTrace.
+	// covers every call regardless. Zero means DefaultTrace; a negative
+	// value keeps every record, as RunTwice does to compare two runs.
 	Trace int
 
 	// Faults are the faults switched on from the start. SetFaults changes
@@ -142,8 +149,9 @@ type Config struct {
 //
 // A Kernel is safe for concurrent use.
 type Kernel struct {
-	mu   sync.Mutex
-	cond sync.Cond // signalled, with mu, whenever state changes; blocked Waits and peers wait on it
+	mu       sync.Mutex
+	cond     sync.Cond // signalled, with mu, whenever state changes; blocked Waits and peers wait on it
+	sleepers int       // goroutines waiting on cond; guarded by mu
 
 	// Fixed at New.
 	epoch   time.Time
@@ -159,24 +167,35 @@ type Kernel struct {
 	settle  func()
 
 	// The fields below are guarded by mu.
-	rng       *rand.Rand
+	chooser   Chooser
 	faults    Faults
 	odds      [numFaults]float64 // the probability of each fault, from faults
+	ioFaults  bool               // a fault of Read or Write is on: Reset, Again, ShortRead or ShortWrite
 	chances   [numFaults]int     // opportunities of each fault since SetFaults, for Faults.Nth
 	files     []*file            // indexed by descriptor; nil when free
 	lastCall  []uint64           // indexed by descriptor: Seq of the last call made on it
+	watchers  [][]*Mux           // indexed by descriptor: the Multiplexers it is added to
 	nopen     int
 	listeners map[string]*file
 	port      int           // the last ephemeral port given out
 	now       time.Duration // virtual time since epoch
 	timers    []timer       // ordered by (at, seq)
+	inTimer   int           // functions given to At or After running
 	timerSeq  uint64
 	progress  uint64 // bumped by every change of state; see busy-loop detection
 	trace     tracer
 	busyErr   error
 	reuse     reuseFault
-	fired     [numFaults]int // times each fault fired
+	fired     [numFaults]int  // times each fault fired
+	armed     [numFaults]bool // faults switched on at some time
+	injected  []Injection     // every fault that fired, in order
+	pending   int             // injected[pending:] wait for the call they hit
 	peers     peers
+
+	// Checks of the code under test.
+	streams    []*stream   // declared conserved
+	violations []Violation // in order
+	stales     []staleUse  // numbers the Reuse fault gave away, still stale
 }
 
 // New returns a Kernel set up by cfg.
@@ -193,9 +212,7 @@ func New(cfg Config) *Kernel {
 		horizon:   cfg.Horizon,
 		stall:     cfg.Stall,
 		settle:    cfg.Settle,
-		rng:       rand.New(rand.NewPCG(cfg.Seed, cfg.Seed^0x9e3779b97f4a7c15)),
-		faults:    cfg.Faults,
-		odds:      cfg.Faults.odds(),
+		chooser:   cfg.Choices,
 		listeners: map[string]*file{},
 		port:      firstPort - 1,
 	}
@@ -203,6 +220,10 @@ func New(cfg Config) *Kernel {
 	if k.epoch.IsZero() {
 		k.epoch = Epoch
 	}
+	if k.chooser == nil {
+		k.chooser = Seeded(cfg.Seed)
+	}
+	k.setFaults(cfg.Faults)
 	if k.bufSize <= 0 {
 		k.bufSize = DefaultBuffer
 	}
@@ -230,7 +251,7 @@ func New(cfg Config) *Kernel {
 		k.stall = 0
 	}
 	n := cfg.Trace
-	if n <= 0 {
+	if n == 0 {
 		n = DefaultTrace
 	}
 	k.trace.init(n, cfg.Seed)
@@ -270,22 +291,24 @@ const (
 
 // file is an open file description. All fields are guarded by Kernel.mu.
 type file struct {
-	kind   kind
-	fd     int        // the number it is open as, or -1 (queued for Accept, released)
-	forced mux.Events // readiness set by SetReady, ORed into the computed one
-	spared bool       // a peer's descriptor: faults never fire on it
+	// What Read, Write and readiness look at, first, in one cache line.
+	kind      kind
+	state     sockState     // streams
+	tcp       bool          // a TCP socket (Socket, Accept); false for Pair's AF_UNIX ones
+	rdShut    bool          // shutdown(SHUT_RD) on this end
+	wrShut    bool          // shutdown(SHUT_WR) on this end
+	spared    bool          // a peer's descriptor: faults never fire on it
+	forced    mux.Events    // readiness set by SetReady, ORed into the computed one
+	watched   int32         // Multiplexers that have fd added: len(Kernel.watchers[fd])
+	conserved bool          // out or in is not empty
+	fd        int           // the number it is open as, or -1 (queued for Accept, released)
+	rx        *buffer       // what this end reads (nil for a pipe's write end)
+	tx        *buffer       // what this end writes (nil for a pipe's read end)
+	peer      *file         // the other end of a stream connection, or nil
+	err       syscall.Errno // pending socket error (SO_ERROR)
 
-	// Streams and pipes.
-	rx     *buffer // what this end reads (nil for a pipe's write end)
-	tx     *buffer // what this end writes (nil for a pipe's read end)
-	peer   *file   // the other end of a stream connection, or nil
-	tcp    bool    // a TCP socket (Socket, Accept); false for Pair's AF_UNIX ones
-	state  sockState
-	rdShut bool          // shutdown(SHUT_RD) on this end
-	wrShut bool          // shutdown(SHUT_WR) on this end
-	err    syscall.Errno // pending socket error (SO_ERROR)
-	local  string        // address of this end (sockets)
-	remote string        // address of the other end (connected sockets)
+	local  string // address of this end (sockets)
+	remote string // address of the other end (connected sockets)
 
 	// Listeners.
 	addr    string
@@ -303,6 +326,10 @@ type file struct {
 	// of the state it last left the descriptor in.
 	handler Handler
 	told    uint64
+
+	// Streams declared conserved (Conserve) that this file writes, and
+	// reads.
+	out, in []*stream
 }
 
 // buffer is one direction of a connection or pipe. All fields are guarded
@@ -321,6 +348,7 @@ type buffer struct {
 	written  int64 // bytes written so far
 	urgentAt int64 // stream offset of the last urgent byte, or -1
 	dst      *file // the reading end
+	src      *file // the writing end, or nil while there is none (a socket not yet connected)
 
 	// TCP delivery: what is on the way, in order, and how long it takes.
 	delay, jitter time.Duration
@@ -394,10 +422,20 @@ func (k *Kernel) alloc(f *file) (int, error) {
 	if fd == len(k.files) {
 		k.files = append(k.files, nil)
 	}
+	k.give(fd, f)
+	return fd, nil
+}
+
+// give makes the free number fd name f. k.mu is held.
+func (k *Kernel) give(fd int, f *file) {
 	k.files[fd] = f
 	f.fd = fd
+	f.watched = 0
+	if fd < len(k.watchers) {
+		f.watched = int32(len(k.watchers[fd]))
+	}
 	k.nopen++
-	return fd, nil
+	k.touchFD(fd)
 }
 
 // lookup returns the file open as fd, or nil. k.mu is held.
@@ -412,7 +450,16 @@ func (k *Kernel) lookup(fd int) *file {
 // busy-loop detector and wakes blocked Waits and peers. k.mu is held.
 func (k *Kernel) changed() {
 	k.progress++
-	k.cond.Broadcast()
+	if k.sleepers > 0 { // a Broadcast to nobody still costs a Read a good part of its time
+		k.cond.Broadcast()
+	}
+}
+
+// sleep waits on k.cond until something changes. k.mu is held.
+func (k *Kernel) sleep() {
+	k.sleepers++
+	k.cond.Wait()
+	k.sleepers--
 }
 
 // enter is called first, with k.mu held, by every operation that code
@@ -456,6 +503,7 @@ func (k *Kernel) connection(tcp bool) (x, y *file) {
 	y = &file{kind: kindStream, state: sockConnected, tcp: tcp, fd: -1}
 	x.rx, y.rx = k.newBuffer(x), k.newBuffer(y)
 	x.tx, y.tx = y.rx, x.rx
+	x.rx.src, y.rx.src = y, x
 	x.peer, y.peer = y, x
 	return x, y
 }
@@ -469,7 +517,9 @@ func (k *Kernel) Pipe() (r, w int, err error) {
 	rf.rx = k.newBuffer(rf)
 	r, err = k.alloc(rf)
 	if err == nil {
-		w, err = k.alloc(&file{kind: kindPipeW, tx: rf.rx})
+		wf := &file{kind: kindPipeW, tx: rf.rx}
+		rf.rx.src = wf
+		w, err = k.alloc(wf)
 		if err != nil {
 			k.release(r)
 		}
@@ -509,18 +559,21 @@ func (k *Kernel) Read(fd int, p []byte) (n int, err error) {
 }
 
 func (k *Kernel) readLocked(fd int, p []byte) (int, error) {
-	n, err, moved := k.read(fd, p)
+	f := k.lookup(fd)
+	n, err, moved := k.read(f, fd, p)
 	if moved {
 		k.changed()
 	}
-	k.record(opRead, fd, int64(len(p)), n, err)
+	e := k.record(opRead, fd, int64(len(p)), n, err)
+	if n > 0 && f.conserved {
+		k.readOn(f, fd, p[:n], k.trace.record(e))
+	}
 	return n, err
 }
 
-// read reads and reports whether it changed anything: moved bytes or
-// consumed a pending error.
-func (k *Kernel) read(fd int, p []byte) (int, error, bool) {
-	f := k.lookup(fd)
+// read reads from f, open as fd (nil if fd is not open), and reports
+// whether it changed anything: moved bytes or consumed a pending error.
+func (k *Kernel) read(f *file, fd int, p []byte) (int, error, bool) {
 	if f == nil {
 		return 0, syscall.EBADF, false
 	}
@@ -557,6 +610,7 @@ func (k *Kernel) read(fd int, p []byte) (int, error, bool) {
 		if f.err != 0 {
 			err := f.err
 			f.err = 0
+			k.touch(f)
 			return 0, err, true
 		}
 		if b.fin || f.rdShut || f.state == sockClosed {
@@ -567,17 +621,23 @@ func (k *Kernel) read(fd int, p []byte) (int, error, bool) {
 	if len(p) == 0 {
 		return 0, nil, false
 	}
-	if f.kind == kindStream && f.state == sockConnected && k.fire(faultReset, f, nil) {
-		k.abort(f) // the bytes that had arrived are still read first, as after a real RST
-	}
-	if k.fire(faultAgain, f, nil) {
-		return 0, syscall.EAGAIN, false
-	}
 	want := min(len(p), b.len())
-	if want > 1 && k.fire(faultShortRead, f, nil) {
-		want = 1 + k.intN(want-1)
+	if k.ioFaults {
+		if f.kind == kindStream && f.state == sockConnected && k.fire(faultReset, f, nil) {
+			k.abort(f) // the bytes that had arrived are still read first, as after a real RST
+		}
+		if k.fire(faultAgain, f, nil) {
+			return 0, syscall.EAGAIN, false
+		}
+		if want > 1 && k.fire(faultShortRead, f, nil) {
+			want = 1 + int(k.chooseN(ChooseSize, faultShortRead, fd, int64(want-1)))
+		}
 	}
-	return b.readInto(p[:want]), nil, true
+	n := b.readInto(p[:want])
+	if b.dst.watched > 0 || b.src != nil && b.src.watched > 0 {
+		k.touchBuf(b)
+	}
+	return n, nil, true
 }
 
 // Write writes p to fd, like write(2) on a non-blocking descriptor. It
@@ -634,6 +694,7 @@ func (k *Kernel) write(fd int, p []byte) (int, error, bool) {
 		if f.tcp && f.err != 0 { // TCP returns (and clears) a pending error; AF_UNIX does not
 			err := f.err
 			f.err = 0
+			k.touch(f)
 			return 0, err, true
 		}
 		if f.state == sockClosed || f.wrShut || !f.tcp && f.tx.gone {
@@ -662,9 +723,13 @@ func (k *Kernel) write(fd int, p []byte) (int, error, bool) {
 	}
 	n := min(len(p), space)
 	if n > 1 && !(f.kind == kindPipeW && len(p) <= pipeBuf) && k.fire(faultShortWrite, f, nil) {
-		n = 1 + k.intN(n-1)
+		n = 1 + int(k.chooseN(ChooseSize, faultShortWrite, fd, int64(n-1)))
 	}
 	b.append(p[:n])
+	if f.conserved {
+		k.wrote(f, p[:n])
+	}
+	k.touch(f)
 	k.send(b, arrival{n: n})
 	return n, nil, true
 }
@@ -700,6 +765,10 @@ func (k *Kernel) urgent(fd int) error {
 	}
 	f.tx.urgentAt = f.tx.written
 	f.tx.append([]byte{'!'})
+	if f.conserved {
+		k.wrote(f, []byte{'!'})
+	}
+	k.touch(f)
 	k.send(f.tx, arrival{n: 1})
 	return nil
 }
@@ -740,6 +809,7 @@ func (k *Kernel) shutdown(fd, how int) error {
 	case f.state != sockConnected:
 		return syscall.ENOTCONN
 	}
+	k.touchBuf(f.rx) // this end, and the peer's writing side
 	if how != ShutWrite {
 		f.rdShut = true
 		if !f.tcp {
@@ -786,6 +856,7 @@ func (k *Kernel) release(fd int) {
 	k.files[fd] = nil
 	k.nopen--
 	f.fd = -1
+	k.touchFD(fd) // closed while added: reported with Error
 	k.teardown(f)
 	k.peers.drop(fd)
 	k.changed()
@@ -802,6 +873,7 @@ func (k *Kernel) teardown(f *file) {
 		unread := len(f.rx.data) > f.rx.off
 		f.rx.discard()
 		f.rx.gone = true
+		k.touch(f.peer)
 		switch {
 		case !connected:
 		case f.tcp && unread:
@@ -817,8 +889,10 @@ func (k *Kernel) teardown(f *file) {
 	case kindPipeR:
 		f.rx.gone = true
 		f.rx.discard()
+		k.touch(f.rx.src)
 	case kindPipeW:
 		f.tx.fin = true
+		k.touch(f.tx.dst)
 	case kindListener:
 		delete(k.listeners, f.addr)
 		for _, c := range f.backlog {
@@ -885,6 +959,8 @@ func (k *Kernel) gotReset(f *file) {
 		f.err = syscall.EPIPE // CLOSE_WAIT
 	}
 	f.state = sockClosed
+	k.cut(f)
+	k.touch(f)
 	k.changed()
 }
 
@@ -903,6 +979,7 @@ func (k *Kernel) SockErr(fd int) error {
 		}
 		err := f.err
 		f.err = 0
+		k.touch(f)
 		k.changed()
 		return err
 	})
@@ -916,6 +993,7 @@ func (k *Kernel) SockErr(fd int) error {
 func (k *Kernel) SetReady(fd int, ev mux.Events) error {
 	return k.call(opSetReady, fd, int64(ev), func(f *file) error {
 		f.forced = ev & mux.All
+		k.touch(f)
 		k.changed()
 		return nil
 	})

@@ -33,6 +33,12 @@ type echoResult struct {
 // I/O, EAGAIN after readiness, spurious and split reports, truncated
 // batches, resets and refusals (counted as failed clients).
 func runEcho(k *fake.Kernel, clients, size int) echoResult {
+	return runEchoWith(k, clients, size, nil)
+}
+
+// runEchoWith is runEcho, calling onClient, if not nil, with each client's
+// descriptor as soon as it is connecting.
+func runEchoWith(k *fake.Kernel, clients, size int, onClient func(fd int)) echoResult {
 	var res echoResult
 	m, err := k.NewMux()
 	if err != nil {
@@ -85,6 +91,9 @@ func runEcho(k *fake.Kernel, clients, size int) echoResult {
 		if err := k.Connect(fd, "echo:7"); err != syscall.EINPROGRESS {
 			res.errs = append(res.errs, fmt.Sprint("Connect: ", err))
 			return res
+		}
+		if onClient != nil {
+			onClient(fd)
 		}
 		payload := bytes.Repeat([]byte{byte('a' + i%26)}, size)
 		c := &echoConn{fd: fd, client: true, connecting: true, out: payload}

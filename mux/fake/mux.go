@@ -27,9 +27,12 @@ type Mux struct {
 	closed  bool
 	waiting bool        // a Wait is in progress
 	woken   bool        // Wake was called since the last Wait returned
-	regs    []reg       // added descriptors, ascending by fd
+	regs    []reg       // indexed by descriptor; interest 0: not added
+	nregs   int         // descriptors added
+	maybe   fdSet       // added descriptors that may be ready: see collect
 	cursor  int         // where the next batch starts, so none starves
 	scratch []mux.Event // what is ready, reused by every Wait
+	looked  uint64      // descriptors collect has looked at, for this package's tests
 
 	// Busy-loop detection: the last Wait's report and the state it left.
 	waits        uint64 // Waits that got as far as the detector
@@ -47,8 +50,7 @@ type Mux struct {
 
 // reg is one added descriptor.
 type reg struct {
-	fd       int
-	interest mux.Events
+	interest mux.Events // 0: not added
 	held     mux.Events // a Split fault held this condition back last Wait
 	reported uint64     // Mux.waits of the last Wait that reported fd
 	streak   int        // consecutive Waits that reported fd with no call on it in between
@@ -73,15 +75,23 @@ func (k *Kernel) NewMux() (*Mux, error) {
 
 const name = "fake"
 
-// Info describes the fake: it reports every condition, its Wait scans
-// every added descriptor (its cost grows with their number, as poll's
-// does), regular files are always ready, and timeouts are exact to the
+// FD returns the Multiplexer's own descriptor, as it appears in the trace
+// and in Kernel.End, or -1 once it is closed.
+func (m *Mux) FD() int {
+	m.k.mu.Lock()
+	defer m.k.mu.Unlock()
+	return m.fd
+}
+
+// Info describes the fake: it reports every condition, its Wait costs
+// what the descriptors that may be ready cost, not the number added (as
+// epoll's), regular files are always ready, and timeouts are exact to the
 // nanosecond of virtual time.
 func (m *Mux) Info() mux.Info {
 	return mux.Info{
 		Name:         name,
 		Reports:      mux.All,
-		Scales:       false,
+		Scales:       true,
 		RegularFiles: true,
 		Resolution:   time.Nanosecond,
 	}
@@ -119,14 +129,19 @@ func (m *Mux) add(fd int, interest mux.Events) error {
 	case f.kind == kindMux && f.mux == m:
 		return opErr("add", fd, mux.ErrInvalid, syscall.EINVAL)
 	}
-	i, ok := m.find(fd)
-	if ok {
+	if m.added(fd) {
 		return opErr("add", fd, mux.ErrExists, syscall.EEXIST)
 	}
 	if err := k.addError(f, m); err != nil {
 		return opErr("add", fd, nil, err)
 	}
-	m.regs = slices.Insert(m.regs, i, reg{fd: fd, interest: interest})
+	if fd >= len(m.regs) {
+		m.regs = append(m.regs, make([]reg, fd+1-len(m.regs))...)
+	}
+	m.regs[fd] = reg{interest: interest}
+	m.nregs++
+	m.maybe.add(fd)
+	k.watch(fd, m)
 	k.changed()
 	return nil
 }
@@ -156,15 +171,15 @@ func (m *Mux) modify(fd int, interest mux.Events) error {
 	case !validFD(fd):
 		return opErr("modify", fd, mux.ErrBadFD, nil)
 	}
-	i, ok := m.find(fd)
-	if !ok {
+	if !m.added(fd) {
 		return opErr("modify", fd, mux.ErrNotAdded, nil)
 	}
 	if err := m.k.addError(m.k.lookup(fd), m); err != nil {
 		return opErr("modify", fd, nil, err)
 	}
-	m.regs[i].interest = interest
-	m.regs[i].held = 0
+	m.regs[fd].interest = interest
+	m.regs[fd].held = 0
+	m.maybe.add(fd)
 	m.k.changed()
 	return nil
 }
@@ -188,11 +203,10 @@ func (m *Mux) remove(fd int) error {
 	case !validFD(fd):
 		return opErr("remove", fd, mux.ErrBadFD, nil)
 	}
-	i, ok := m.find(fd)
-	if !ok {
+	if !m.added(fd) {
 		return opErr("remove", fd, mux.ErrNotAdded, nil)
 	}
-	m.regs = slices.Delete(m.regs, i, i+1)
+	m.drop(fd)
 	m.k.changed()
 	return nil
 }
@@ -230,6 +244,11 @@ func (m *Mux) closeLocked() {
 		return
 	}
 	m.closed = true
+	for fd := range m.regs {
+		if m.regs[fd].interest != 0 {
+			m.drop(fd)
+		}
+	}
 	if m.fd >= 0 {
 		m.k.release(m.fd)
 		m.fd = -1
@@ -280,9 +299,8 @@ func (m *Mux) Wait(events []mux.Event, timeout time.Duration) (int, error) {
 		return 0, err
 	}
 	m.waiting = true
+	defer m.waited() // also if a peer run by the Wait panics
 	n, err := m.wait(events, timeout)
-	m.waiting = false
-	m.woken = false
 	if err == nil {
 		if busy := m.detectBusyLoop(events[:n]); busy != nil {
 			m.stuck = busy
@@ -294,6 +312,12 @@ func (m *Mux) Wait(events []mux.Event, timeout time.Duration) (int, error) {
 	}
 	m.lastWait = k.recordWait(m.fd, timeout, events[:n], err)
 	return n, err
+}
+
+// waited ends a Wait: the wakes made before it are used up. k.mu is held.
+func (m *Mux) waited() {
+	m.waiting = false
+	m.woken = false
 }
 
 func (m *Mux) wait(events []mux.Event, timeout time.Duration) (int, error) {
@@ -323,7 +347,9 @@ func (m *Mux) wait(events []mux.Event, timeout time.Duration) (int, error) {
 		if k.fire(faultEarlyWake, nil, m) {
 			// Early, but never past what is scheduled: instants stay exact.
 			if lim := min(next, k.horizon); ok && lim > k.now {
-				k.setNow(k.now + time.Duration(k.int64N(int64(lim-k.now))))
+				d := time.Duration(k.chooseN(ChooseDelay, faultEarlyWake, -1, int64(lim-k.now)))
+				k.setNow(k.now + d)
+				k.injection().Delay = d
 			}
 			return 0, nil
 		}
@@ -346,7 +372,7 @@ func (m *Mux) wait(events []mux.Event, timeout time.Duration) (int, error) {
 func (m *Mux) block() error {
 	k := m.k
 	if k.stall <= 0 {
-		k.cond.Wait()
+		k.sleep()
 		return nil
 	}
 	calls := k.trace.next
@@ -356,7 +382,7 @@ func (m *Mux) block() error {
 		m.stallTimer.Reset(k.stall)
 	}
 	m.stalled = false
-	k.cond.Wait()
+	k.sleep()
 	if !m.stalled {
 		m.stallTimer.Stop()
 		return nil
@@ -379,54 +405,52 @@ func (m *Mux) stallFired() {
 
 // watching lists the added descriptors with their interest. k.mu is held.
 func (m *Mux) watching() []mux.Event {
-	w := make([]mux.Event, len(m.regs))
-	for i, r := range m.regs {
-		w[i] = mux.Event{FD: r.fd, Events: r.interest}
+	w := make([]mux.Event, 0, m.nregs)
+	for fd, r := range m.regs {
+		if r.interest != 0 {
+			w = append(w, mux.Event{FD: fd, Events: r.interest})
+		}
 	}
 	return w
 }
 
-// find returns the index of fd in m.regs, or where it would go. k.mu is
-// held.
-func (m *Mux) find(fd int) (int, bool) {
-	return slices.BinarySearchFunc(m.regs, fd, func(r reg, fd int) int { return r.fd - fd })
+// added reports whether fd is added. k.mu is held.
+func (m *Mux) added(fd int) bool {
+	return fd >= 0 && fd < len(m.regs) && m.regs[fd].interest != 0
+}
+
+// drop forgets the added fd. k.mu is held.
+func (m *Mux) drop(fd int) {
+	m.regs[fd] = reg{}
+	m.nregs--
+	m.maybe.remove(fd)
+	m.k.unwatch(fd, m)
 }
 
 // collect fills events with what is ready and returns how many. k.mu is
 // held.
+//
+// It looks only at the descriptors in m.maybe: an added descriptor joins
+// it when it is added or modified, or when anything it is ready for may
+// have changed (see Kernel.touch), and leaves it when collect finds it not
+// ready. So a Wait costs what the ready descriptors cost, as epoll's ready
+// list does, however many are added — except with the Spurious fault on,
+// which draws for every added descriptor that is not ready.
 func (m *Mux) collect(events []mux.Event) int {
 	k := m.k
+	if checkMaybe {
+		m.checkMaybe()
+	}
 	ready := m.scratch[:0]
-	for i := range m.regs {
-		r := &m.regs[i]
-		fd := r.fd
-		f := k.lookup(fd)
-		if f == nil {
-			ready = append(ready, mux.Event{FD: fd, Events: mux.Error}) // like POLLNVAL
-			continue
-		}
-		ev := k.readiness(f) & mux.Reportable(r.interest)
-		if k.faults.Spurious > 0 {
-			if miss := r.interest &^ ev & (mux.Readable | mux.Writable); miss != 0 && k.fire(faultSpurious, f, m) {
-				if miss == mux.Readable|mux.Writable {
-					miss = mux.Readable << k.intN(2)
-				}
-				ev |= miss
+	if k.odds[faultSpurious] > 0 {
+		for fd := range m.regs {
+			if m.regs[fd].interest != 0 {
+				ready = m.look(fd, ready)
 			}
 		}
-		if both := mux.Readable | mux.Writable; ev&both == both {
-			if r.held != 0 {
-				ev &^= both &^ r.held
-				r.held = 0
-			} else if k.faults.Split > 0 && k.fire(faultSplit, f, m) {
-				r.held = mux.Writable
-				ev &^= mux.Writable
-			}
-		} else {
-			r.held = 0
-		}
-		if ev != 0 {
-			ready = append(ready, mux.Event{FD: fd, Events: ev})
+	} else {
+		for fd := m.maybe.next(0); fd >= 0; fd = m.maybe.next(fd + 1) {
+			ready = m.look(fd, ready)
 		}
 	}
 	m.scratch = ready
@@ -437,7 +461,7 @@ func (m *Mux) collect(events []mux.Event) int {
 	start := 0
 	if k.shuffle {
 		for i := n - 1; i > 0; i-- {
-			j := k.intN(i + 1)
+			j := int(k.chooseN(ChooseOrder, 0, ready[i].FD, int64(i+1)))
 			ready[i], ready[j] = ready[j], ready[i]
 		}
 	} else {
@@ -448,17 +472,60 @@ func (m *Mux) collect(events []mux.Event) int {
 	}
 	room := min(n, len(events))
 	if room > 1 && k.fire(faultTruncate, nil, m) {
-		room = 1 + k.intN(room-1)
+		k.injection().Ready = n
+		room = 1 + int(k.chooseN(ChooseSize, faultTruncate, -1, int64(room-1)))
 	}
 	for i := range room {
 		events[i] = ready[(start+i)%n]
 	}
 	m.cursor = events[room-1].FD + 1
 	if room > 1 && k.faults.Reuse > 0 {
-		fd := events[1+k.intN(room-1)].FD
+		fd := events[1+k.chooseN(ChooseWhich, faultReuse, -1, int64(room-1))].FD
 		if f := k.lookup(fd); f != nil && f.kind != kindMux && k.fire(faultReuse, f, m) {
-			k.reuse = reuseFault{fd: fd, f: f}
+			k.reuse = reuseFault{fd: fd, f: f, m: m}
 		}
 	}
 	return room
+}
+
+// look appends to ready what the added fd is ready for, if anything, with
+// the faults of readiness applied, and takes fd out of m.maybe if it is
+// not ready. k.mu is held.
+func (m *Mux) look(fd int, ready []mux.Event) []mux.Event {
+	k := m.k
+	m.looked++
+	r := &m.regs[fd]
+	f := k.lookup(fd)
+	if f == nil {
+		return append(ready, mux.Event{FD: fd, Events: mux.Error}) // like POLLNVAL
+	}
+	ev := k.readiness(f) & mux.Reportable(r.interest)
+	if ev == 0 {
+		m.maybe.remove(fd)
+	}
+	if k.odds[faultSpurious] > 0 {
+		if miss := r.interest &^ ev & (mux.Readable | mux.Writable); miss != 0 && k.fire(faultSpurious, f, m) {
+			if miss == mux.Readable|mux.Writable {
+				miss = mux.Readable << k.chooseN(ChooseWhich, faultSpurious, fd, 2)
+			}
+			k.injection().Events = miss
+			ev |= miss
+		}
+	}
+	if both := mux.Readable | mux.Writable; ev&both == both {
+		if r.held != 0 {
+			ev &^= both &^ r.held
+			r.held = 0
+		} else if k.odds[faultSplit] > 0 && k.fire(faultSplit, f, m) {
+			r.held = mux.Writable
+			ev &^= mux.Writable
+			k.injection().Events = mux.Writable
+		}
+	} else {
+		r.held = 0
+	}
+	if ev != 0 {
+		ready = append(ready, mux.Event{FD: fd, Events: ev})
+	}
+	return ready
 }

@@ -92,6 +92,7 @@ func (k *Kernel) connect(fd int, addr string) error {
 		return syscall.EISCONN
 	}
 	f.state = sockConnecting
+	k.touch(f)
 	k.port++
 	f.local = "client:" + strconv.Itoa(k.port)
 	f.remote = addr
@@ -106,6 +107,7 @@ func (k *Kernel) complete(f *file, addr string) {
 		return
 	}
 	l := k.listeners[addr]
+	k.touch(f)
 	if l == nil || len(l.backlog) >= backlogMax || k.fire(faultRefuse, f, nil) {
 		f.state = sockClosed
 		f.err = syscall.ECONNREFUSED
@@ -117,11 +119,13 @@ func (k *Kernel) complete(f *file, addr string) {
 	s.rx = k.newBuffer(s)
 	f.state = sockConnected
 	f.tx, s.tx = s.rx, f.rx
+	f.rx.src, s.rx.src = s, f
 	f.peer, s.peer = s, f
 	for _, b := range [2]*buffer{f.rx, s.rx} {
 		b.delay, b.jitter = k.delay, k.jitter
 	}
 	l.backlog = append(l.backlog, s)
+	k.touch(l)
 	k.record(opConnected, f.fd, 0, l.fd, nil)
 	k.changed()
 }
@@ -152,6 +156,7 @@ func (k *Kernel) acceptLocked(fd int) (int, error) {
 			copy(f.backlog, f.backlog[1:])
 			f.backlog[len(f.backlog)-1] = nil
 			f.backlog = f.backlog[:len(f.backlog)-1]
+			k.touch(f)
 			k.changed()
 		}
 	}
@@ -204,7 +209,11 @@ func (k *Kernel) send(b *buffer, a arrival) {
 	}
 	at := satAdd(k.now, b.delay)
 	if b.jitter > 0 {
-		at = satAdd(at, time.Duration(k.int64N(int64(b.jitter)+1)))
+		fd := -1
+		if b.src != nil {
+			fd = b.src.fd
+		}
+		at = satAdd(at, time.Duration(k.chooseN(ChooseDelay, 0, fd, int64(b.jitter)+1)))
 	}
 	if n := len(b.flight); n > 0 && b.flight[n-1].at > at {
 		at = b.flight[n-1].at
@@ -230,6 +239,9 @@ func (k *Kernel) deliver(b *buffer) {
 // change (a call that sent it, or the timer that delivered it).
 func (k *Kernel) arrive(b *buffer, a arrival) {
 	d := b.dst
+	if d.watched > 0 || b.src != nil && b.src.watched > 0 {
+		k.touchBuf(b)
+	}
 	if a.n > 0 {
 		if d.tcp && d.state == sockConnected && d.rdShut && d.wrShut {
 			// Data reaching a socket that shut its reading side and sent

@@ -109,20 +109,28 @@ func (k *Kernel) runPeers() bool {
 		return false // nothing to run, or another goroutine is running them
 	}
 	p.scheduling = true
+	defer func() { p.scheduling = false }() // also if a peer panics
 	ran := false
 	for {
 		if k.settle != nil && p.adapters > 0 {
-			k.mu.Unlock()
-			k.settle()
-			k.mu.Lock()
+			k.unlocked(k.settle)
 		}
 		if !k.callHandlers() && !k.grant() {
 			break
 		}
 		ran = true
 	}
-	p.scheduling = false
 	return ran
+}
+
+// unlocked runs f with k.mu released and takes it again afterwards, even
+// if f panics or ends its goroutine (a failed assertion in a peer, rapid
+// ending a test case from a draw): the kernel's methods unlock k.mu as
+// they return, and must not unlock it twice. k.mu is held.
+func (k *Kernel) unlocked(f func()) {
+	k.mu.Unlock()
+	defer k.mu.Lock()
+	f()
 }
 
 // callHandlers makes one pass over the peers' descriptors in ascending
@@ -148,9 +156,8 @@ func (k *Kernel) callHandlers() bool {
 			called = true
 			nf := k.files[nfd]
 			nf.spared = true
-			k.mu.Unlock()
-			h := f.serve(nfd)
-			k.mu.Lock()
+			var h Handler
+			k.unlocked(func() { h = f.serve(nfd) })
 			if k.files[nfd] == nf && h != nil {
 				k.setHandler(nf, h)
 			}
@@ -163,9 +170,7 @@ func (k *Kernel) callHandlers() bool {
 		called = true
 		h, ev := f.handler, k.readiness(f)
 		k.record(opPeer, fd, int64(ev), 0, nil)
-		k.mu.Unlock()
-		h(fd, ev)
-		k.mu.Lock()
+		k.unlocked(func() { h(fd, ev) })
 		if k.files[fd] == f {
 			f.told = k.digest(f)
 		}
@@ -267,6 +272,6 @@ func (k *Kernel) park(r *request) error {
 		case k.lookup(r.fd) != r.f, r.granted, k.settle == nil && k.ready(r):
 			return nil
 		}
-		k.cond.Wait()
+		k.sleep()
 	}
 }
