@@ -22,3 +22,12 @@ const (
 func Ppoll(fds []unix.PollFd, ts *unix.Timespec) (int, error) {
 	return unix.Poll(fds, timeout.Millis(duration(ts)))
 }
+
+// duration is the inverse of Timespec, for poll(2) and select(2), which
+// take milliseconds and microseconds.
+func duration(ts *unix.Timespec) time.Duration {
+	if ts == nil {
+		return -1
+	}
+	return time.Duration(ts.Nano())
+}

@@ -18,12 +18,3 @@ func Timespec(d time.Duration, ts *unix.Timespec) *unix.Timespec {
 	*ts = unix.NsecToTimespec(int64(d))
 	return ts
 }
-
-// duration is the inverse of Timespec, for the system calls that take
-// milliseconds or microseconds instead.
-func duration(ts *unix.Timespec) time.Duration {
-	if ts == nil {
-		return -1
-	}
-	return time.Duration(ts.Nano())
-}

@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package poll is a mux.Multiplexer over poll(2), for any Unix system.
 //
 // It keeps every rule of the contract in package mux. What it can do, as

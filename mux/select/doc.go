@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package selectmux is a mux.Multiplexer over select(2), for any Unix
 // system. (select is a Go keyword, hence the package name.)
 //
