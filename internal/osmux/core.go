@@ -308,28 +308,11 @@ func (c *Core) Wake() error {
 
 // Wait implements mux.Multiplexer.
 func (c *Core) Wait(events []mux.Event, d time.Duration) (int, error) {
-	// The contract's order of errors: closed, then the arguments, then busy.
-	if c.closed() {
-		return 0, c.err("wait", -1, mux.ErrClosed, nil)
-	}
-	if len(events) == 0 {
-		return 0, c.err("wait", -1, mux.ErrInvalid, nil)
-	}
-	if !c.busy.CompareAndSwap(false, true) {
-		if c.closed() {
-			return 0, c.err("wait", -1, mux.ErrClosed, nil)
-		}
-		return 0, c.err("wait", -1, mux.ErrBusy, nil)
+	if len(events) == 0 || !c.busy.CompareAndSwap(false, true) {
+		return 0, c.refuse(events)
 	}
 	// From here on every return leaves by c.leave, called, not deferred:
 	// a deferred call is an indirect one, which costs a Wait(0) more.
-	if c.closed() {
-		// Closed after the first look: the waker and the kernel's side
-		// may be closed already.
-		c.leave()
-		return 0, c.err("wait", -1, mux.ErrClosed, nil)
-	}
-
 	if d == 0 && c.state.Load() == c.built|open {
 		// Wait(0) with no Wake pending and the set loaded, the Wait of a
 		// loop that polls: one call, without the waker, made here, not in
@@ -337,22 +320,30 @@ func (c *Core) Wait(events []mux.Event, d time.Duration) (int, error) {
 		// its way out (AMD's SRSO mitigation), each frame between the
 		// system call and Wait's caller costs a mispredicted return, some
 		// 2% of a Wait(0); so does the loop below.
-		var n int
+		// Each kind collects in its own case, and only if the call
+		// succeeded with nothing pending, changed or closed meanwhile.
+		var n, k int
 		var err error
+		done := false
 		switch c.kind {
 		case Epoll:
-			n, err = epollWait(c.ep.epfd, c.ep.room(len(events)), 0)
+			if n, err = epollWait(c.ep.epfd, c.ep.room(len(events)), 0); err == nil && c.state.Load() == c.built|open {
+				k, done = c.ep.collect(events, n), true
+			}
 		case Poll:
-			n, err = Ppoll(c.pl.fds(false), Timespec(0, &c.ts))
+			if n, err = Ppoll(c.pl.fds(false), Timespec(0, &c.ts)); err == nil && c.state.Load() == c.built|open {
+				k, done = c.pl.collect(events, n), true
+			}
 		case Select:
 			nfd, w, e := c.sl.sets(false)
 			if n, err = Pselect(nfd, &c.sl.r, w, e, Timespec(0, &c.ts)); err != nil {
 				n, err = c.sl.retry(err, false, 0, &c.ts)
 			}
-			n += c.sl.nbad
+			if err == nil && c.state.Load() == c.built|open {
+				k, done = c.sl.collect(events, n+c.sl.nbad), true
+			}
 		}
-		if err == nil && c.state.Load() == c.built|open {
-			k := c.collect(events, n)
+		if done {
 			c.busy.Store(false) // c.leave, by hand: it is not inlined
 			if c.closed() {
 				c.left()
@@ -361,6 +352,11 @@ func (c *Core) Wait(events []mux.Event, d time.Duration) (int, error) {
 		}
 		// Interrupted, or a Wake, a change or Close came meanwhile: the
 		// loop sees to it, with another call.
+	}
+	if c.closed() {
+		// The waker and the kernel's side may be closed already.
+		c.leave()
+		return 0, c.err("wait", -1, mux.ErrClosed, nil)
 	}
 
 	var dl timeout.Deadline // the zero Deadline polls: no call for Wait(0)
@@ -421,6 +417,18 @@ func (c *Core) Wait(events []mux.Event, d time.Duration) (int, error) {
 			return 0, nil
 		}
 	}
+}
+
+// refuse returns the error of a Wait that cannot start, in the contract's
+// order: closed, then the arguments, then busy.
+func (c *Core) refuse(events []mux.Event) error {
+	switch {
+	case c.closed():
+		return c.err("wait", -1, mux.ErrClosed, nil)
+	case len(events) == 0:
+		return c.err("wait", -1, mux.ErrInvalid, nil)
+	}
+	return c.err("wait", -1, mux.ErrBusy, nil)
 }
 
 // call makes the system call of Wait's loop, once, waiting at most d (a

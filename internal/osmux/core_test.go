@@ -4,12 +4,15 @@ package osmux_test
 
 import (
 	"errors"
+	"runtime"
+	"slices"
 	"testing"
 	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/muxkit/muxkit/conformance"
+	"github.com/muxkit/muxkit/internal/osmux"
 	"github.com/muxkit/muxkit/mux"
 	"github.com/muxkit/muxkit/mux/epoll"
 	"github.com/muxkit/muxkit/mux/poll"
@@ -81,6 +84,37 @@ func closeNow(t *testing.T, fd int) {
 		t.Fatal(err)
 	}
 	closed[fd] = true
+}
+
+// TestInfo checks each backend's self-description, as it is on this
+// system.
+func TestInfo(t *testing.T) {
+	nsWhere := func(res time.Duration, systems ...string) time.Duration {
+		if slices.Contains(systems, runtime.GOOS) {
+			return time.Nanosecond
+		}
+		return res
+	}
+	pollReports := mux.Readable | mux.Writable | mux.Priority | mux.Hangup | mux.Error
+	if runtime.GOOS == "linux" {
+		pollReports |= mux.ReadHangup // POLLRDHUP
+	}
+	epollRes := time.Millisecond
+	if osmux.Pwait2() {
+		epollRes = time.Nanosecond
+	}
+	want := map[string]mux.Info{
+		"epoll": {Name: "epoll", Reports: mux.All, Scales: true, Resolution: epollRes},
+		"poll":  {Name: "poll", Reports: pollReports, RegularFiles: true, Resolution: nsWhere(time.Millisecond, "linux", "freebsd")},
+		"select": {Name: "select", MaxFD: 1024, Reports: mux.Readable | mux.Writable | mux.Priority | mux.Error,
+			RegularFiles: true, Resolution: nsWhere(time.Microsecond, "linux", "freebsd")},
+	}
+	each(t, func(t *testing.T, m mux.Multiplexer) {
+		in := mux.Describe(m)
+		if w := want[in.Name]; in != w {
+			t.Errorf("Info() = %+v; want %+v", in, w)
+		}
+	})
 }
 
 // TestZeroIsClosed checks that the zero Mux of each backend is a closed

@@ -3,36 +3,12 @@
 package selectmux
 
 import (
-	"runtime"
 	"testing"
 	"time"
 
 	"github.com/muxkit/muxkit/conformance"
 	"github.com/muxkit/muxkit/mux"
 )
-
-func TestInfo(t *testing.T) {
-	m, err := New()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer m.Close()
-	in := m.Info()
-	if in != mux.Describe(m) {
-		t.Errorf("mux.Describe(m) = %v; want m.Info() = %v", mux.Describe(m), in)
-	}
-	want := mux.Readable | mux.Writable | mux.Priority | mux.Error
-	if in.Name != "select" || in.MaxFD != 1024 || in.Reports != want || in.Scales || !in.RegularFiles {
-		t.Errorf("Info() = %+v; want name select, MaxFD 1024, Reports %v, Scales false, RegularFiles true", in, want)
-	}
-	wantRes := time.Microsecond
-	if runtime.GOOS == "linux" || runtime.GOOS == "freebsd" {
-		wantRes = time.Nanosecond
-	}
-	if in.Resolution != wantRes {
-		t.Errorf("Info().Resolution = %v; want %v", in.Resolution, wantRes)
-	}
-}
 
 // TestClosedFDBlocking checks select's hunt for a descriptor closed while
 // added, for a Wait that blocks: select fails as a whole with EBADF and
