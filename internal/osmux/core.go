@@ -47,10 +47,10 @@ const (
 // are those of the interface, and no others. The zero Core is closed;
 // Open opens it. A Core must not be copied.
 type Core struct {
-	// Set by Open and fixed until Close. One of ep, pl and sl is set, as
-	// kind says; Core calls it directly, not through an interface: an
-	// indirect call right after a system call costs a measurable part of
-	// a Wait(0).
+	// Set by Open and fixed until Close. Of ep, pl and sl, the Core uses
+	// the one of its kind, and calls it directly, not through an
+	// interface: an indirect call right after a system call costs a
+	// measurable part of a Wait(0).
 	kind Kind
 	ep   epoller
 	pl   poller
@@ -128,22 +128,15 @@ func Describe(c *Core, k Kind) mux.Info {
 	return selectInfo
 }
 
-func (c *Core) name() string {
-	switch c.kind {
-	case Epoll:
-		return "epoll"
-	case Poll:
-		return "poll"
-	}
-	return "select"
-}
+// names are the backends' names, for errors; the zero Core has none.
+var names = [...]string{Epoll: "epoll", Poll: "poll", Select: "select"}
 
 // err returns the error of an operation. It is never inlined, so that
 // the paths that return errors stay out of the way of those that do not.
 //
 //go:noinline
 func (c *Core) err(op string, fd int, kind, err error) error {
-	return &mux.OpError{Backend: c.name(), Op: op, FD: fd, Kind: kind, Err: err}
+	return &mux.OpError{Backend: names[c.kind], Op: op, FD: fd, Kind: kind, Err: err}
 }
 
 func (c *Core) closed() bool { return c.state.Load()&open == 0 }
@@ -319,9 +312,9 @@ func (c *Core) Wait(events []mux.Event, d time.Duration) (int, error) {
 		// a method. Where the kernel refills the return-stack buffer on
 		// its way out (AMD's SRSO mitigation), each frame between the
 		// system call and Wait's caller costs a mispredicted return, some
-		// 2% of a Wait(0); so does the loop below.
-		// Each kind collects in its own case, and only if the call
-		// succeeded with nothing pending, changed or closed meanwhile.
+		// 2% of a Wait(0); so does the loop below. Each kind collects in
+		// its own case, if the call succeeded with nothing pending,
+		// changed or closed meanwhile.
 		var n, k int
 		var err error
 		done := false
@@ -389,6 +382,8 @@ func (c *Core) Wait(events []mux.Event, d time.Duration) (int, error) {
 			}
 		}
 
+		// Through call, one frame more than the Wait(0) above: these
+		// calls block, or follow something unusual.
 		n, err := c.call(call, armed, len(events))
 		if armed {
 			c.disarm()
