@@ -57,7 +57,7 @@ var checks = []check{
 	{rule: 3, slug: "hangup-and-error-whatever-interest", fn: checkHangupErrorUnasked,
 		what: "A socket whose peer closed is reported with Hangup, and a pipe's writing end whose reader closed with Error (or Hangup), when watched for Writable only or Priority only (where Info.Reports has Hangup)."},
 	{rule: 3, slug: "unasked-conditions-never-spin", fn: checkUnaskedNoSpin, alone: true,
-		what: "Timed Waits on descriptors whose peer shut its writing side, watched for Writable (with a full send buffer) or Priority only, use no more CPU than bare sleeps, give or take a quarter of their time: a ReadHangup the backend must not report does not make Wait spin."},
+		what: "Timed Waits on descriptors whose peer shut its writing side, watched for Writable (with a full send buffer) or Priority only, use no more CPU than bare sleeps, give or take a quarter of their time, and wait their full timeout: a ReadHangup the backend must not report does not make Wait spin."},
 	{rule: 3, slug: "pipe", fn: checkPipe,
 		what: "A pipe's ends are reported Readable with data, Writable with room, and Readable once the writer is gone."},
 	{rule: 3, slug: "priority", fn: checkPriority,
@@ -600,6 +600,10 @@ func checkUnaskedNoSpin(c *C) {
 	if used, bare := c.waitsCPU(k, d); used-bare > k*d/4 {
 		c.Errorf("%d Waits of %v on fd %d (Writable, send buffer full) and fd %d (Priority), whose peers shut their writing side, used %v of CPU time on the calling thread, %v more than as many bare sleeps in the kernel (%.0f%% of the %v they waited); want under a quarter of that: a condition the backend must not report (ReadHangup without Readable) never makes Wait spin",
 			k, d, a, x, used, used-bare, 100*float64(used-bare)/float64(k*d), k*d)
+	}
+	// Nor does it end a Wait early: nothing the backend may report holds.
+	if w := c.wait(4, d); w.err != nil || w.n != 0 || w.elapsed < d {
+		c.Errorf("Wait(%v) on fd %d (Writable, send buffer full) and fd %d (Priority), whose peers shut their writing side = %v; want (0, nil) after the full %v: nothing it may report holds", d, a, x, w, d)
 	}
 }
 

@@ -225,6 +225,15 @@ func TestHighDescriptor(t *testing.T) {
 		}
 		t.Cleanup(func() { unix.Close(high) })
 		fd, limit := high, mux.Describe(m).MaxFD
+		for _, n := range []int{limit, 1 << 20} {
+			// Refused before the OS is asked whether the number is open.
+			if limit == 0 {
+				break // no limit: nothing to refuse
+			}
+			if err := m.Add(n, mux.Readable); !errors.Is(err, mux.ErrFDLimit) {
+				t.Errorf("Add(%d) of a number no descriptor has, with Info.MaxFD %d = %v; want ErrFDLimit", n, limit, err)
+			}
+		}
 		if err := m.Add(high, mux.Readable); limit > 0 && limit <= high {
 			if !errors.Is(err, mux.ErrFDLimit) {
 				t.Fatalf("Add(%d) of an open socket with Info.MaxFD %d = %v; want ErrFDLimit", high, limit, err)

@@ -39,3 +39,6 @@ func epollCtlError(int, error) (error, error)                       { return nil
 
 // EpollPwait2 returns ENOSYS: there is no epoll here.
 func EpollPwait2(int, []epollEvent, *unix.Timespec) (int, error) { return 0, unix.ENOSYS }
+
+// Pwait2 reports false: there is no epoll here.
+func Pwait2() bool { return false }
