@@ -90,7 +90,7 @@ type Row struct {
 // of one operation and their ratio (0 without a raw loop), or why there is
 // none.
 type Cost struct {
-	measure.Result
+	measure.Comparison
 	NA  string // why it was not measured, or ""
 	Err error  // the measurement failed
 }
