@@ -76,8 +76,7 @@ type Info struct {
 	// Modes is the set of registration modes the backend keeps, a subset
 	// of [Modes]: EdgeTriggered and OneShot for epoll, OneShot for poll
 	// and select, none for a backend that predates them. Add and Modify
-	// refuse the others with ErrInvalid wrapping [errors.ErrUnsupported]
-	// (see [CheckModes]).
+	// refuse the others with ErrInvalid (see [CheckModes]).
 	Modes Events
 }
 
@@ -125,32 +124,32 @@ func Describe(m Multiplexer) Info {
 	return Info{Name: "unknown", Reports: Readable | Writable, Resolution: time.Millisecond}
 }
 
-// CheckInterest returns [ErrInvalid] unless interest holds at least one
-// of Readable, Writable and Priority, and nothing but those and [Modes].
-// Backends call it first in Add and Modify (rule 1), then [CheckModes].
-func CheckInterest(interest Events) error {
+// CheckInterest is the check of rule 1 for a backend that keeps no mode:
+// it is CheckModes(interest, 0). Add and Modify call it first.
+func CheckInterest(interest Events) error { return CheckModes(interest, 0) }
+
+// CheckModes is the check of rule 1 for a backend that keeps the modes in
+// supported, its [Info.Modes]. It returns [ErrInvalid] unless interest
+// holds at least one of Readable, Writable and Priority and nothing else
+// but [Modes]; for a mode that is not in supported, an error that names
+// it and wraps both ErrInvalid and [errors.ErrUnsupported]. A backend
+// calls it first in Add and Modify, and returns its error as the Kind of
+// an [*OpError].
+func CheckModes(interest, supported Events) error {
 	if interest&Interest == 0 || interest&^(Interest|Modes) != 0 {
 		return ErrInvalid
 	}
-	return nil
-}
-
-// CheckModes returns nil if every mode in interest is in supported, the
-// backend's [Info.Modes], and otherwise an error that names the modes the
-// backend lacks and wraps [errors.ErrUnsupported]. A backend returns it,
-// after [CheckInterest] and before it looks at the descriptor, as the Err
-// of an [*OpError] whose Kind is [ErrInvalid], so that both
-// errors.Is(err, ErrInvalid) and errors.Is(err, errors.ErrUnsupported)
-// hold (rule 1).
-func CheckModes(interest, supported Events) error {
 	if m := interest & Modes &^ supported; m != 0 {
 		return modeError(m)
 	}
 	return nil
 }
 
-// modeError is the error of a mode a backend does not keep.
+// modeError is the error of modes a backend does not keep.
 type modeError Events
 
-func (e modeError) Error() string { return Events(e).String() + " not supported by this backend" }
-func (modeError) Unwrap() error   { return errors.ErrUnsupported }
+func (e modeError) Error() string {
+	return ErrInvalid.Error() + ": " + Events(e).String() + " not supported by this backend"
+}
+
+func (modeError) Unwrap() []error { return []error{ErrInvalid, errors.ErrUnsupported} }

@@ -187,11 +187,8 @@ func (c *Core) change(op int, fd int, interest mux.Events) error {
 		return c.err(name, fd, mux.ErrClosed, nil)
 	}
 	if op != opRemove {
-		if err := mux.CheckInterest(interest); err != nil {
-			return c.err(name, fd, err, nil)
-		}
 		if err := mux.CheckModes(interest, modes[c.kind]); err != nil {
-			return c.err(name, fd, mux.ErrInvalid, err)
+			return c.err(name, fd, err, nil)
 		}
 	}
 	switch {
