@@ -428,7 +428,7 @@ type hangupAfterShot struct {
 	pfds []unix.PollFd
 }
 
-func (m hangupAfterShot) Modify(fd int, ev mux.Events) error {
+func (m *hangupAfterShot) Modify(fd int, ev mux.Events) error {
 	err := m.Multiplexer.Modify(fd, ev)
 	if err == nil {
 		m.set(fd, ev)
@@ -437,7 +437,7 @@ func (m hangupAfterShot) Modify(fd int, ev mux.Events) error {
 	return err
 }
 
-func (m hangupAfterShot) Remove(fd int) error {
+func (m *hangupAfterShot) Remove(fd int) error {
 	err := m.keepsInterest.Remove(fd)
 	if err == nil {
 		m.arm(fd)
@@ -445,7 +445,7 @@ func (m hangupAfterShot) Remove(fd int) error {
 	return err
 }
 
-func (m hangupAfterShot) arm(fd int) {
+func (m *hangupAfterShot) arm(fd int) {
 	if fd >= 0 && fd < maxFD {
 		m.mu.Lock()
 		m.off[fd] = false
@@ -454,25 +454,8 @@ func (m hangupAfterShot) arm(fd int) {
 }
 
 func (m *hangupAfterShot) Wait(ev []mux.Event, d time.Duration) (int, error) {
-	m.mu.Lock()
-	m.pfds = m.pfds[:0]
-	for fd, off := range m.off {
-		if off {
-			m.pfds = append(m.pfds, unix.PollFd{Fd: int32(fd)})
-		}
-	}
-	m.mu.Unlock()
-	if len(m.pfds) > 0 {
-		if k, err := unix.Poll(m.pfds, 0); err == nil && k > 0 {
-			n := 0
-			for _, p := range m.pfds {
-				if p.Revents&(unix.POLLHUP|unix.POLLERR) != 0 && n < len(ev) {
-					ev[n] = mux.Event{FD: int(p.Fd), Events: mux.Hangup}
-					n++
-				}
-			}
-			return n, nil
-		}
+	if n := m.hangups(ev); n > 0 {
+		return n, nil
 	}
 	n, err := m.Multiplexer.Wait(ev, d)
 	m.mu.Lock()
@@ -483,6 +466,30 @@ func (m *hangupAfterShot) Wait(ev []mux.Event, d time.Duration) (int, error) {
 	}
 	m.mu.Unlock()
 	return n, err
+}
+
+// hangups is what poll(2) says of the disarmed registrations, whose
+// events it was given as none.
+func (m *hangupAfterShot) hangups(ev []mux.Event) int {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.pfds = m.pfds[:0]
+	for fd, off := range m.off {
+		if off {
+			m.pfds = append(m.pfds, unix.PollFd{Fd: int32(fd)})
+		}
+	}
+	n := 0
+	if k, err := unix.Poll(m.pfds, 0); err != nil || k == 0 {
+		return 0
+	}
+	for _, p := range m.pfds {
+		if p.Revents&(unix.POLLHUP|unix.POLLERR) != 0 && n < len(ev) {
+			ev[n] = mux.Event{FD: int(p.Fd), Events: mux.Hangup}
+			n++
+		}
+	}
+	return n
 }
 
 // allocatesForModes allocates in a Modify that sets a mode, as a backend
