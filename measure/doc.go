@@ -40,4 +40,8 @@
 //
 // The scenarios take a backend.Backend: one from backend.Lookup, or one
 // made on the spot.
+//
+// It builds on Unix systems only: its scenarios are made of the
+// descriptors and system calls of the OS backends (socketpairs, pipes,
+// epoll, poll, select), which other systems do not have.
 package measure

@@ -12,4 +12,7 @@
 // returns the figures as a Report, for a test or another format. A
 // backend registered without a raw loop is measured alone: its costs have
 // no ratio ("×n/a"), which is not a failure.
+//
+// It builds on Unix systems only, as package measure does: what it
+// reports is made of the OS backends' system calls.
 package report
