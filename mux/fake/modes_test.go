@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"syscall"
 	"testing"
@@ -167,6 +168,7 @@ func TestEdgeTriggeredBreakAfterOne(t *testing.T) {
 	}
 	events := make([]mux.Event, 8)
 	handled := 0
+	first := -1
 	var err error
 	for err == nil {
 		var n int
@@ -174,6 +176,7 @@ func TestEdgeTriggeredBreakAfterOne(t *testing.T) {
 		for _, ev := range events[:n] {
 			k.Read(ev.FD, make([]byte, 64)) // the whole request: until EAGAIN would find no more
 			handled++
+			first = ev.FD
 			break // the bug
 		}
 	}
@@ -185,6 +188,9 @@ func TestEdgeTriggeredBreakAfterOne(t *testing.T) {
 		t.Fatalf("HorizonError.Stranded = %v; want the two descriptors of the batch the loop did not handle", horizon.Stranded)
 	}
 	for _, s := range horizon.Stranded {
+		if s.FD == first || !slices.Contains(ends, s.FD) {
+			t.Errorf("stranded fd %d; want one of %v other than fd %d, which the loop handled", s.FD, ends, first)
+		}
 		if s.Reported != mux.Readable || s.Unread != len("request") || !strings.Contains(s.String(), "handle every event of a batch") {
 			t.Errorf("stranded %q; want a descriptor reported Readable with 7 unread bytes, and the advice to handle every event of a batch", s)
 		}
