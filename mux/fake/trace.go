@@ -55,6 +55,7 @@ const (
 	opNet
 	opConserve
 	opViolation
+	opSetRcvBuf
 	numOps
 )
 
@@ -98,6 +99,7 @@ var opNames = [...]string{
 	opNet:       "net",
 	opConserve:  "conserve",
 	opViolation: "violation",
+	opSetRcvBuf: "setrcvbuf",
 }
 
 func (o op) String() string {
@@ -120,7 +122,7 @@ const notActing uint64 = 1<<opConnected | 1<<opRefused | 1<<opAdvance | 1<<opTim
 // reuse sanitizer: closing or removing a number is not using it.
 func (o op) uses() bool {
 	switch o {
-	case opRead, opWrite, opModify, opShutdown, opSockErr, opUrgent, opSetDelay, opConnect, opAccept:
+	case opRead, opWrite, opModify, opShutdown, opSockErr, opUrgent, opSetDelay, opSetRcvBuf, opConnect, opAccept:
 		return true
 	}
 	return false
