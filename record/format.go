@@ -409,14 +409,10 @@ func (s *scanner) uint64() uint64 {
 	return v
 }
 
+// int64 reads a zigzag varint, as binary.AppendVarint writes it.
 func (s *scanner) int64() int64 {
-	v, n := binary.Varint(s.p)
-	if n <= 0 {
-		s.fail(errShort)
-		return 0
-	}
-	s.p = s.p[n:]
-	return v
+	u := s.uint64()
+	return int64(u>>1) ^ -int64(u&1)
 }
 
 // uint reads an unsigned number that must fit an int.

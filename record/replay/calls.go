@@ -23,49 +23,24 @@ func asked(op record.Op, fd int) record.Call { return record.Call{Op: op, FD: fd
 type replaySys struct{ r *Replay }
 
 func (s *replaySys) Read(fd int, p []byte) (int, error) {
-	r := s.r
-	a := asked(record.OpRead, fd)
-	a.Size = len(p)
-	st, i := r.match(a)
-	switch st {
-	case passed:
-		return r.k.Read(fd, p)
-	case stopped:
-		return 0, r.Err()
-	}
-	defer r.mu.Unlock()
-	want, n := &r.calls[i], &r.plan.notes[i]
-	r.advance(want.At)
-	if c := n.c; c != nil {
-		switch {
-		case n.chunk >= 0:
-			r.deliver(c, n.chunk)
-		case n.eof:
-			r.shut(c)
-		case n.reset:
-			r.reset(c)
-		case n.refuse:
-			r.settle(c)
-		}
-	}
-	got, err := r.k.Read(fd, p)
-	if n.c != nil {
-		n.c.unread -= got
-	}
-	if !r.check(i, record.Call{N: got, Err: err, Data: p[:got], Sum: record.Checksum(p[:got])}) {
-		return 0, r.div
-	}
-	return got, err
+	return s.r.io(record.OpRead, fd, p, s.r.k.Read)
 }
 
 func (s *replaySys) Write(fd int, p []byte) (int, error) {
-	r := s.r
-	a := asked(record.OpWrite, fd)
-	a.Size, a.Data = len(p), p
+	return s.r.io(record.OpWrite, fd, p, s.r.k.Write)
+}
+
+// io replays a read or a write, op, of p on fd, made by call.
+func (r *Replay) io(op record.Op, fd int, p []byte, call func(int, []byte) (int, error)) (int, error) {
+	a := asked(op, fd)
+	a.Size = len(p)
+	if op == record.OpWrite {
+		a.Data = p
+	}
 	st, i := r.match(a)
 	switch st {
 	case passed:
-		return r.k.Write(fd, p)
+		return call(fd, p)
 	case stopped:
 		return 0, r.Err()
 	}
@@ -78,13 +53,20 @@ func (s *replaySys) Write(fd int, p []byte) (int, error) {
 			r.reset(c)
 		case n.refuse:
 			r.settle(c)
-		case want.Err == nil:
+		case op == record.OpRead && n.chunk >= 0:
+			r.deliver(c, n.chunk)
+		case op == record.OpRead && n.eof:
+			r.shut(c)
+		case op == record.OpWrite && want.Err == nil:
 			r.setRoom(c, want.N)
-		case errors.Is(want.Err, syscall.EAGAIN):
+		case op == record.OpWrite && errors.Is(want.Err, syscall.EAGAIN):
 			r.setRoom(c, 0)
 		}
 	}
-	got, err := r.k.Write(fd, p)
+	got, err := call(fd, p)
+	if c := n.c; c != nil && op == record.OpRead {
+		c.unread -= got
+	}
 	if !r.check(i, record.Call{N: got, Err: err, Data: p[:got], Sum: record.Checksum(p[:got])}) {
 		return 0, r.div
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"slices"
-	"sort"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -165,7 +164,7 @@ func (r *Replay) Close() error {
 	defer r.mu.Unlock()
 	if !r.closed {
 		r.closed = true
-		for fd := range r.held {
+		for _, fd := range sortedKeys(r.held) { // in order: the trace hash covers these calls
 			r.k.Close(fd)
 		}
 		for _, c := range r.plan.conns {
@@ -219,6 +218,9 @@ func (r *Replay) match(asked record.Call) (step, int) {
 	}
 	i := r.nextCall()
 	if r.cfg.TakeOver > 0 && (i == len(r.calls) || r.calls[i].Seq >= r.cfg.TakeOver) {
+		if i < len(r.calls) {
+			r.advance(r.calls[i].At) // the clock follows the recording up to the takeover
+		}
 		r.takeOver()
 		r.mu.Unlock()
 		return passed, 0
@@ -497,12 +499,7 @@ func (r *Replay) prepareWait(n *note, want *record.Call) {
 	}
 	// Writable, for the connections that asked for it: room when the
 	// Wait reported it, none when it did not.
-	fds := make([]int, 0, len(r.interest))
-	for fd := range r.interest {
-		fds = append(fds, fd)
-	}
-	sort.Ints(fds) // the world's calls in an order of their own, not a map's
-	for _, fd := range fds {
+	for _, fd := range sortedKeys(r.interest) { // the world's calls in an order of their own, not a map's
 		c, ok := r.bound[fd].(*conn)
 		if !ok || r.interest[fd]&mux.Writable == 0 {
 			continue
@@ -523,6 +520,16 @@ func (r *Replay) prepareWait(n *note, want *record.Call) {
 	if errors.Is(want.Err, mux.ErrClosed) {
 		r.fm.Close()
 	}
+}
+
+// sortedKeys returns the keys of m in ascending order.
+func sortedKeys[V any](m map[int]V) []int {
+	keys := make([]int, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
 }
 
 // endWait takes back what prepareWait forced. r.mu is held.

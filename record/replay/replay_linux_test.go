@@ -15,6 +15,7 @@ import (
 	"github.com/muxkit/muxkit/loop"
 	"github.com/muxkit/muxkit/mux"
 	"github.com/muxkit/muxkit/mux/epoll"
+	"github.com/muxkit/muxkit/mux/fake"
 	"github.com/muxkit/muxkit/record"
 	"github.com/muxkit/muxkit/record/replay"
 	"github.com/muxkit/muxkit/statemachine"
@@ -243,3 +244,52 @@ func clientFD(rec *record.Recording) int {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// TestTakeOver: from the first write that returned EAGAIN on, a seed
+// takes over with faults of its own: the calls before are replayed, the
+// recorded world goes on driving the peers, and the exchange ends as it
+// did — the client with the whole response, the server connection with
+// the reset — under every seed, the same way twice for each seed, with
+// the faults firing only after the takeover.
+func TestTakeOver(t *testing.T) {
+	rec := recordLoopback(t)
+	from := find(rec, func(c *record.Call) bool { return c.Op == record.OpWrite && c.Err == syscall.EAGAIN })
+	faults := fake.Faults{ShortWrite: 0.3, ShortRead: 0.3, Again: 0.2, Split: 0.2, Spurious: 0.02, EarlyWake: 0.1}
+	run := func(seed uint64) (uint64, *fake.Kernel) {
+		rp, err := replay.New(rec, replay.Config{TakeOver: from.Seq, Kernel: fake.Config{Seed: seed, Faults: faults}})
+		if err != nil {
+			t.Fatalf("replay.New = %v", err)
+		}
+		lfd, _ := rp.Sys().Listen("127.0.0.1:0")
+		o := exchange(rp.Mux(), rp.Sys(), lfd, dialed(rec), 0)
+		rp.Mux().Close()
+		if err := rp.Close(); err != nil {
+			t.Fatalf("seed %d: the replay before the takeover: %v", seed, err)
+		}
+		if err := o.check(); err != nil {
+			t.Fatalf("seed %d: %v\nthe faults:\n%s", seed, err, rp.Kernel().Schedule())
+		}
+		fake.CheckClean(t, rp.Kernel(), fake.AllowUnfired())
+		return rp.Kernel().TraceHash(), rp.Kernel()
+	}
+	hashes := map[uint64]bool{}
+	for seed := uint64(1); seed <= 10; seed++ {
+		h, k := run(seed)
+		if h2, _ := run(seed); h2 != h {
+			t.Errorf("seed %d: two runs have trace hashes %#x and %#x; want one", seed, h, h2)
+		}
+		hashes[h] = true
+		s := k.Schedule()
+		if len(s) == 0 {
+			t.Errorf("seed %d: no fault fired after the takeover", seed)
+		}
+		for _, in := range s {
+			if in.Time < from.At {
+				t.Errorf("seed %d: %v fired at %v, before the takeover at %v", seed, in, in.Time, from.At)
+			}
+		}
+	}
+	if len(hashes) < 5 {
+		t.Errorf("10 seeds gave %d different runs; want the seeds to explore", len(hashes))
+	}
+}
