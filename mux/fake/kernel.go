@@ -156,7 +156,6 @@ type Kernel struct {
 	// Fixed at New.
 	epoch   time.Time
 	bufSize int
-	latency time.Duration
 	delay   time.Duration
 	jitter  time.Duration
 	fdLimit int
@@ -167,6 +166,7 @@ type Kernel struct {
 	settle  func()
 
 	// The fields below are guarded by mu.
+	latency   time.Duration // of the connects started from now on (SetLatency)
 	chooser   Chooser
 	faults    Faults
 	odds      [numFaults]float64 // the probability of each fault, from faults

@@ -352,3 +352,28 @@ func TestSetReceiveBuffer(t *testing.T) {
 		}
 	}
 }
+
+// TestSetLatency: connects started after SetLatency take that long to
+// complete; those in progress keep their own.
+func TestSetLatency(t *testing.T) {
+	k := fake.New(fake.Config{Latency: time.Second})
+	m := mustMux(t, k)
+	k.Listen("db:1")
+	k.SetLatency(5 * time.Millisecond)
+	slow, _ := k.Dial("db:1")
+	k.SetLatency(0)
+	fast, _ := k.Dial("db:1")
+	mustAdd(t, m, slow, mux.Writable)
+	mustAdd(t, m, fast, mux.Writable)
+	start := k.Elapsed()
+	if got := waitFor(t, m, fast, time.Minute); got != mux.Writable || k.Elapsed() != start {
+		t.Errorf("a connect started after SetLatency(0) = %v after %v; want Writable at the first Wait", got, k.Elapsed()-start)
+	}
+	if got := waitFor(t, m, slow, 0); got != 0 {
+		t.Errorf("a connect started after SetLatency(5ms) = %v at once; want it in progress", got)
+	}
+	m.Remove(fast)
+	if got := waitFor(t, m, slow, time.Minute); got != mux.Writable || k.Elapsed()-start != 5*time.Millisecond {
+		t.Errorf("a connect started after SetLatency(5ms) = %v after %v; want Writable after 5ms", got, k.Elapsed()-start)
+	}
+}

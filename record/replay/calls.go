@@ -62,8 +62,17 @@ func (r *Replay) io(op record.Op, fd int, p []byte, call func(int, []byte) (int,
 		case op == record.OpWrite && errors.Is(want.Err, syscall.EAGAIN):
 			r.setRoom(c, 0)
 		}
+		if op == record.OpRead {
+			switch there := min(len(p), c.unread); {
+			case want.N > 0 && want.N < there:
+				r.inject([]int{fd}, fake.Faults{ShortRead: 1}, want.N)
+			case errors.Is(want.Err, syscall.EAGAIN) && there > 0:
+				r.inject([]int{fd}, fake.Faults{Again: 1}, 0)
+			}
+		}
 	}
 	got, err := call(fd, p)
+	r.uninject()
 	if c := n.c; c != nil && op == record.OpRead {
 		c.unread -= got
 	}
@@ -182,6 +191,13 @@ func (s *replaySys) Dial(addr string) (int, error) {
 	}
 	r.free(want.N)
 	c.made = true
+	// The connect completes, or is refused, when the recorded loop saw it
+	// over, or after the recording if it never did.
+	lat := r.plan.end + time.Hour - want.At
+	if c.done {
+		lat = c.doneAt - want.At
+	}
+	r.k.SetLatency(lat)
 	fd, err := r.k.Dial(c.addr)
 	if err == nil {
 		r.bound[fd] = c
@@ -201,6 +217,11 @@ func (r *Replay) passDial(addr string) (int, error) {
 	if len(r.dials) > 0 {
 		c, r.dials = r.dials[0], r.dials[1:]
 	}
+	lat := r.latency
+	if c != nil && c.done {
+		lat = c.doneAt - c.dialAt // as long as the recorded connect took
+	}
+	r.k.SetLatency(lat)
 	if c == nil {
 		r.mu.Unlock()
 		return r.k.Dial(addr)
@@ -288,7 +309,14 @@ func (m *replayMux) interest(op record.Op, fd int, interest mux.Events, call fun
 		return r.Err()
 	}
 	defer r.mu.Unlock()
-	r.advance(r.calls[i].At)
+	want := &r.calls[i]
+	r.advance(want.At)
+	if want.Err != nil {
+		// Refused, as epoll refuses a regular file or runs out of
+		// watches: the backend's doing, which the fake need not copy. A
+		// failed Add or Modify leaves the registration as it was.
+		return want.Err
+	}
 	err := call(fd, interest)
 	if err == nil {
 		r.interest[fd] = interest
@@ -332,13 +360,23 @@ func (m *replayMux) Wait(events []mux.Event, timeout time.Duration) (int, error)
 	defer r.mu.Unlock()
 	want := &r.calls[i]
 	r.advance(want.At)
+	if want.Err != nil && !errors.Is(want.Err, mux.ErrClosed) {
+		return 0, want.Err // the backend failed: its doing, which the fake need not copy
+	}
+	if timedOut := want.Err == nil && want.N == 0 && want.Timeout >= 0 && want.Took >= want.Timeout; !timedOut {
+		// The world acts at the instant the recorded Wait returned, when
+		// the connects that it saw complete have completed.
+		r.advance(want.At + want.Took)
+	}
 	r.prepareWait(&r.plan.notes[i], want)
 	r.ch.expect(want.Events)
 	// The world has made ready what the recorded Wait reported, or woken
-	// it: a poll sees the same, and cannot block if the fake disagrees.
+	// it: a poll sees the same, and cannot block if the fake disagrees. A
+	// Wait that timed out moves the clock to its deadline.
 	n, err := r.fm.Wait(events, max(timeout, 0))
 	n = r.mask(events, n)
 	r.endWait()
+	r.uninject()
 	r.advance(want.At + want.Took)
 	if !r.check(i, record.Call{N: n, Err: err, Events: slices.Clone(events[:n])}) {
 		return 0, r.div

@@ -23,14 +23,18 @@ import (
 
 // A conn is a connection of the loop's, as the recording shows it.
 type conn struct {
-	dialed bool   // made by the loop's Dial; else accepted
-	addr   string // the fake's address the loop's Dial goes to, or the address of the loop's listener
-	data   []chunk
-	eof    bool          // the other end shut down its side (the loop read end of file, or saw ReadHangup)
-	reset  bool          // the connection was reset
-	refuse bool          // the loop's connect was refused
-	eofAt  time.Duration // when the end of file, or the reset, is due after a takeover
-	dialAt time.Duration // accepted: when a client dialed, for after a takeover
+	dialed   bool   // made by the loop's Dial; else accepted
+	addr     string // the fake's address the loop's Dial goes to, or the address of the loop's listener
+	data     []chunk
+	eof      bool          // the other end shut down its side (the loop read end of file, or saw ReadHangup)
+	reset    bool          // the connection was reset
+	refuse   bool          // the loop's connect was refused
+	eofAt    time.Duration // when the end of file, or the reset, is due after a takeover
+	dialAt   time.Duration // when the loop dialed, or (accepted) when its client did, for after a takeover
+	doneAt   time.Duration // dialed: when its connect completed or failed
+	done     bool          // dialed: doneAt is known
+	shown    time.Duration // dialed: the end of the last Wait that reported it, while done is not known
+	wasShown bool
 
 	// What the replay has done with it. Guarded by Replay.mu.
 	peer     int  // the world's end, or -1: not yet, or no more
@@ -124,6 +128,14 @@ func scan(calls []record.Call) *plan {
 		p.end = max(p.end, c.At+c.Took)
 		cn, _ := bound[c.FD].(*conn)
 		n.c = cn
+		switch {
+		case c.Op == record.OpRead || c.Op == record.OpWrite:
+			if !errors.Is(c.Err, syscall.EAGAIN) {
+				cn.over(c.At)
+			}
+		case c.Op == record.OpSockErr && c.Err != nil, c.Op == record.OpClose:
+			cn.over(c.At) // the connect is over, or the loop gave up on it
+		}
 		switch c.Op {
 		case record.OpListen:
 			if c.Err == nil {
@@ -135,7 +147,7 @@ func scan(calls []record.Call) *plan {
 		case record.OpDial:
 			if c.Err == nil {
 				seen(c.N)
-				cn := &conn{dialed: true, addr: "replay:dial:" + strconv.FormatUint(c.Seq, 10), peer: -1, wl: -1}
+				cn := &conn{dialed: true, addr: "replay:dial:" + strconv.FormatUint(c.Seq, 10), peer: -1, wl: -1, dialAt: c.At}
 				p.conns = append(p.conns, cn)
 				bound[c.N], n.c = cn, cn
 			}
@@ -183,7 +195,7 @@ func scan(calls []record.Call) *plan {
 				n.refuse, cn.refuse = true, true
 			case resetErr(c.Err):
 				n.reset, r.reset = true, true
-				cn.end(&cn.reset, at)
+				cn.resetBy(c.Err, at)
 			}
 			settle(c.FD, r)
 		case record.OpWrite:
@@ -193,7 +205,7 @@ func scan(calls []record.Call) *plan {
 				n.refuse, cn.refuse = true, true
 			case resetErr(c.Err):
 				n.reset = true
-				cn.end(&cn.reset, c.At)
+				cn.resetBy(c.Err, c.At)
 			}
 		case record.OpSockErr:
 			if cn != nil && errors.Is(c.Err, syscall.ECONNREFUSED) {
@@ -209,6 +221,9 @@ func scan(calls []record.Call) *plan {
 			for _, ev := range c.Events {
 				seen(ev.FD)
 				x := bound[ev.FD]
+				if cn, ok := x.(*conn); ok {
+					cn.reported(end, ev.Events)
+				}
 				if x == nil || ev.Events&(mux.Readable|mux.ReadHangup|mux.Hangup|mux.Error) == 0 {
 					continue
 				}
@@ -237,6 +252,47 @@ func scan(calls []record.Call) *plan {
 		}
 	}
 	return p
+}
+
+// When a connect completed, the recording does not say: a Wait may
+// report a socket Writable while its connect is still in progress (the
+// fake's Spurious fault does; SockErr then says nil and a write EAGAIN).
+// The first call that shows the connect over — a read or write that does
+// not return EAGAIN, SockErr with an error, a Wait that reports a
+// hangup, error or bytes — proves it was over by then, and the last Wait
+// that reported the socket before the proof is when it completed.
+
+// reported records that the Wait ending at end reported c with ev.
+func (c *conn) reported(end time.Duration, ev mux.Events) {
+	if !c.dialed || c.done {
+		return
+	}
+	c.shown, c.wasShown = end, true
+	if ev&(mux.Readable|mux.Hangup|mux.Error) != 0 {
+		c.over(end)
+	}
+}
+
+// over records that the call made at at proves c's connect over. c may
+// be nil.
+func (c *conn) over(at time.Duration) {
+	if c == nil || !c.dialed || c.done {
+		return
+	}
+	c.doneAt, c.done = at, true
+	if c.wasShown {
+		c.doneAt = c.shown
+	}
+}
+
+// resetBy records the reset of c that a read or write saw as err at at.
+// A first EPIPE is how Linux reports a reset to an end that had the other
+// end's end of stream, unread or not: that end of stream came first.
+func (c *conn) resetBy(err error, at time.Duration) {
+	if !c.reset && errors.Is(err, syscall.EPIPE) {
+		c.end(&c.eof, at)
+	}
+	c.end(&c.reset, at)
 }
 
 // end sets the flag of c's end of file or reset, and when it is due if

@@ -64,6 +64,10 @@ type Replay struct {
 	start time.Time
 	room  int // the peers' receive buffer after a takeover
 
+	// latency is how long the connects of the code under test that the
+	// recording does not know take after a takeover (Config.Latency).
+	latency time.Duration
+
 	taken atomic.Bool // the seed has taken over
 
 	mu       sync.Mutex // serialises the replayed calls; guards the fields below
@@ -88,7 +92,13 @@ func New(rec *record.Recording, cfg Config) (*Replay, error) {
 	if r.room <= 0 {
 		r.room = fake.DefaultBuffer
 	}
-	r.ch = chooser{r: r, seeded: fake.Seeded(seed)}
+	switch r.latency = kc.Latency; {
+	case r.latency == 0:
+		r.latency = fake.DefaultLatency
+	case r.latency < 0:
+		r.latency = 0
+	}
+	r.ch = chooser{r: r, seeded: fake.Seeded(seed), size: -1}
 	kc.Start, kc.Choices, kc.Shuffle = rec.Start, &r.ch, true
 	kc.Latency, kc.Delay, kc.Jitter = -1, 0, 0
 	kc.Faults = fake.Faults{}
@@ -313,11 +323,13 @@ func (r *Replay) hold(fd int) {
 // the recorded one had, and dials a listener when a connection is to be
 // accepted.
 
-// settle completes the loop's connect of c, or lets it fail: a connect
-// completes at the next Wait or clock movement (Config.Latency is -1).
-// r.mu is held.
+// settle lets the loop's connect of c complete or fail if it is due: at
+// the instant the recorded loop first saw it over (see Dial), which is
+// now or past when the loop makes a call that sees it. A Wait runs what
+// is due, but a read, a write or SockErr does not: a clock movement of
+// nothing does. r.mu is held.
 func (r *Replay) settle(c *conn) {
-	if c.dialed && !c.settled {
+	if c.dialed && !c.settled && c.done && r.since() >= c.doneAt {
 		c.settled = true
 		r.k.Advance(0)
 	}
@@ -354,12 +366,13 @@ func (r *Replay) dial(c *conn) {
 		return
 	}
 	c.made = true
+	r.k.SetLatency(0)
 	fd, err := r.k.Dial(c.addr)
 	if err != nil {
 		return
 	}
 	r.adopt(c, fd)
-	r.k.Advance(0)
+	r.k.Advance(0) // the connect completes: the loop's listener is readable
 }
 
 // adopt makes fd the world's end of c: a peer, spared by the faults,
@@ -458,12 +471,31 @@ func (r *Replay) closePeer(c *conn) {
 	}
 }
 
-// force makes fd Readable for the Wait about to be made: the recorded
-// Wait reported it, but nothing the world can deliver makes it so. r.mu
-// is held.
-func (r *Replay) force(fd int) {
-	r.k.SetReady(fd, mux.Readable)
+// force makes fd ready for ev for the Wait about to be made: the
+// recorded Wait reported it, but nothing the world can do makes it so —
+// readiness the recorded kernel reported and the next call found false
+// (EAGAIN). r.mu is held.
+func (r *Replay) force(fd int, ev mux.Events) {
+	r.k.SetReady(fd, ev)
 	r.forced = append(r.forced, fd)
+}
+
+// inject makes the fake's next call on fds take the fault f, with a size
+// of size, to give a result that the world alone cannot: a read cut
+// short, or EAGAIN, although more had arrived; Writable held back from a
+// descriptor in error. Schedule lists what it injects. r.mu is held.
+func (r *Replay) inject(fds []int, f fake.Faults, size int) {
+	f.FDs = fds
+	r.ch.size = size
+	r.k.SetFaults(f)
+}
+
+// uninject switches off what inject switched on. r.mu is held.
+func (r *Replay) uninject() {
+	if r.ch.size >= 0 {
+		r.ch.size = -1
+		r.k.SetFaults(fake.Faults{})
+	}
 }
 
 // prepareWait makes the fake ready for what the recorded Wait want
@@ -478,8 +510,7 @@ func (r *Replay) prepareWait(n *note, want *record.Call) {
 		case *conn:
 			ev := got[rd.fd]
 			switch {
-			case x.refuse:
-				r.settle(x)
+			case x.refuse: // refused when the clock reaches the recorded instant
 			case ev&(mux.Hangup|mux.Error) != 0:
 				r.reset(x)
 			case ev&mux.ReadHangup != 0:
@@ -487,32 +518,39 @@ func (r *Replay) prepareWait(n *note, want *record.Call) {
 			case rd.next >= 0:
 				r.deliver(x, rd.next)
 			case x.unread == 0:
-				r.force(rd.fd) // read next: EAGAIN, or an end that had not arrived yet
+				r.force(rd.fd, mux.Readable) // read next: EAGAIN, or an end that had not arrived yet
 			}
 		case *listener:
 			if rd.c != nil {
 				r.dial(rd.c)
 			} else {
-				r.force(rd.fd)
+				r.force(rd.fd, mux.Readable)
 			}
 		}
 	}
 	// Writable, for the connections that asked for it: room when the
 	// Wait reported it, none when it did not.
+	var split []int
 	for _, fd := range sortedKeys(r.interest) { // the world's calls in an order of their own, not a map's
 		c, ok := r.bound[fd].(*conn)
 		if !ok || r.interest[fd]&mux.Writable == 0 {
 			continue
 		}
-		r.settle(c)
 		ev := got[fd]
 		switch {
+		case ev&(mux.Hangup|mux.Error) != 0 && ev&(mux.Readable|mux.Writable) == mux.Readable:
+			split = append(split, fd) // Writable held back, as the fake's Split fault does
 		case ev&(mux.Hangup|mux.Error) != 0:
+		case ev&mux.Writable != 0 && c.dialed && (!c.done || r.since() < c.doneAt):
+			r.force(fd, mux.Writable) // reported while its connect was in progress
 		case ev&mux.Writable != 0:
 			r.setRoom(c, 1)
 		default:
 			r.setRoom(c, 0)
 		}
+	}
+	if split != nil {
+		r.inject(split, fake.Faults{Split: 1}, 0)
 	}
 	if want.Err == nil && len(want.Events) == 0 && (want.Timeout < 0 || want.Took < want.Timeout) {
 		r.fm.Wake() // it returned early with nothing: woken
@@ -575,6 +613,7 @@ func (r *Replay) takeOver() {
 				r.k.At(r.start.Add(c.dialAt), func() {
 					r.mu.Lock()
 					defer r.mu.Unlock()
+					r.k.SetLatency(0)
 					if fd, err := r.k.Dial(c.addr); err == nil {
 						c.made = true
 						r.adopt(c, fd)
@@ -657,14 +696,19 @@ type chooser struct {
 	seeded fake.Chooser
 	want   []mux.Event // the recorded batch of the Wait in progress
 	order  []int       // the fake's batch as its shuffle has left it so far
+	size   int         // the size of what inject injects, or -1
 }
 
 func (ch *chooser) Choose(c fake.Choice) uint64 {
 	if ch.r.taken.Load() {
 		return ch.seeded.Choose(c)
 	}
-	if c.Kind != fake.ChooseOrder {
-		return 0 // no fault is on before a takeover
+	switch c.Kind {
+	case fake.ChooseSize:
+		return uint64(max(ch.size-1, 0)) // a short read of size bytes
+	case fake.ChooseOrder:
+	default:
+		return 0 // no other fault is on before a takeover
 	}
 	// The fake shuffles its batch, ready in ascending order of
 	// descriptor, from the end: step N puts at N-1 the event the answer

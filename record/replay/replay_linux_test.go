@@ -158,14 +158,6 @@ func TestRecordAndReplay(t *testing.T) {
 	}
 }
 
-// at returns calls[i] formatted, or "(none)".
-func at(calls []record.Call, i int) string {
-	if i < len(calls) {
-		return calls[i].String()
-	}
-	return "(none)"
-}
-
 // replayExchange replays rec with cfg on the exchange whose client reads
 // readSize bytes at a time, through the Multiplexer wrap makes of the
 // replay's, and returns the outcome and what the replay's Close said.

@@ -83,3 +83,11 @@ func find(rec *record.Recording, keep func(c *record.Call) bool) *record.Call {
 	}
 	return nil
 }
+
+// at returns calls[i] formatted, or "(none)".
+func at(calls []record.Call, i int) string {
+	if i < len(calls) {
+		return calls[i].String()
+	}
+	return "(none)"
+}
