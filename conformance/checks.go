@@ -6,6 +6,7 @@ import (
 	"math"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -31,6 +32,8 @@ var checks = []check{
 		what: "Errors are *mux.OpError values that name the operation and the descriptor."},
 	{rule: 1, slug: "error-precedence", fn: checkErrorPrecedence, alone: true,
 		what: "When several errors apply, every backend returns the same one: ErrClosed, then ErrInvalid (interest or empty events slice, even while another Wait runs), then ErrBadFD or ErrFDLimit (negative, beyond the limit, too large for the kernel's int, or — for Add — not open), then ErrExists or ErrNotAdded."},
+	{rule: 1, slug: "own-descriptors", fn: checkOwnDescriptors, alone: true,
+		what: "Add of each descriptor a new Multiplexer opened (listed by the harness before and after New) is ErrInvalid, and a Wake then ends a Wait with nothing reported."},
 
 	{rule: 2, slug: "level-triggered", fn: checkLevelTriggered,
 		what: "A readable descriptor is reported by every Wait until its data is read, and a writable one by every Wait."},
@@ -54,9 +57,9 @@ var checks = []check{
 	{rule: 3, slug: "hangup-and-error-whatever-interest", fn: checkHangupErrorUnasked,
 		what: "A socket whose peer closed is reported with Hangup, and a pipe's writing end whose reader closed with Error (or Hangup), when watched for Writable only or Priority only (where Info.Reports has Hangup)."},
 	{rule: 3, slug: "unasked-conditions-never-spin", fn: checkUnaskedNoSpin, alone: true,
-		what: "Timed Waits on descriptors whose peer shut its writing side, watched for Writable (with a full send buffer) or Priority only, block in the kernel and use no more CPU than bare sleeps, give or take a quarter of their time: a ReadHangup the backend must not report does not make Wait spin."},
+		what: "Timed Waits on descriptors whose peer shut its writing side, watched for Writable (with a full send buffer) or Priority only, block in the kernel and use no more CPU than bare sleeps, give or take a quarter of their time, and wait their full timeout: a ReadHangup the backend must not report does not make Wait spin."},
 	{rule: 3, slug: "pipe", fn: checkPipe,
-		what: "A pipe's ends are reported Readable with data, Writable with room, and Readable or Hangup once the writer is gone."},
+		what: "A pipe's ends are reported Readable with data, Writable with room, and Readable once the writer is gone."},
 	{rule: 3, slug: "priority", fn: checkPriority,
 		what: "Urgent data is reported as Priority, and not as Readable when only Priority was asked for."},
 
@@ -86,7 +89,7 @@ var checks = []check{
 	{rule: 7, slug: "wake-blocked-wait", fn: checkWakeBlocked,
 		what: "Wake ends a blocked Wait(-1) or Wait(1h) with (0, nil)."},
 	{rule: 7, slug: "wakes-coalesce", fn: checkWakesCoalesce,
-		what: "Any number of Wakes are used up by the one Wait that returns; the Waits after it wait their full timeout."},
+		what: "Any number of Wakes are used up by the one Wait that returns, even one with no room left; the Waits after it wait their full timeout."},
 	{rule: 7, slug: "wake-concurrent", fn: checkWakeConcurrent,
 		what: "Wakes from 8 goroutines at once never fail and never leave a Wake pending once used up."},
 
@@ -102,6 +105,8 @@ var checks = []check{
 		what: "A descriptor removed during Wait(-1) is not reported by that Wait, which reports the others."},
 	{rule: 8, slug: "concurrent-changes", fn: checkConcurrentChanges,
 		what: "Add, Modify and Remove from four goroutines, while another Waits, all succeed."},
+	{rule: 8, slug: "changes-during-wait", fn: checkChangesDuringWait,
+		what: "While another goroutine adds and removes an idle descriptor without pause, Waits of 100ms return (0, nil) after their full timeout (a change is not a Wake), and Wait(-1) still ends at each Wake."},
 
 	{rule: 9, slug: "close-unblocks-wait", fn: checkCloseUnblocks,
 		what: "Close ends a blocked Wait(-1) with ErrClosed."},
@@ -121,7 +126,7 @@ var checks = []check{
 		what: "A regular file is refused with ErrInvalid (nothing left registered) or reported always Readable|Writable, as Info.RegularFiles says."},
 
 	{rule: 12, slug: "no-allocation", fn: checkNoAllocation, alone: true,
-		what: "Add, Modify, Wait, Remove and Wait again allocate nothing in steady state."},
+		what: "Add, Modify, Wait(0), Remove and a timed Wait that finds a descriptor ready allocate nothing in steady state."},
 }
 
 // prompt is how long a Wait may take, in real time, to return after what
@@ -239,6 +244,44 @@ func checkOpError(c *trial) {
 	}
 	if op.FD != a || op.Op == "" {
 		c.Errorf("second Add(%d) = %#v; want Op set and FD %d", a, op, a)
+	}
+}
+
+// checkOwnDescriptors: a number the caller closed and still holds may
+// name a descriptor the backend opened since, its wake descriptor above
+// all. Added, the wake descriptor would be reported on every Wake (rule
+// 7), or its events swallowed as the backend's own; every backend refuses
+// it, as it refuses an invalid interest.
+func checkOwnDescriptors(c *trial) {
+	before := c.descriptors()
+	m, err := c.h.New()
+	if err != nil {
+		c.Fatalf("New() = %v", err)
+	}
+	defer m.Close()
+	after := c.descriptors()
+	var own []int
+	for fd := range after {
+		if _, ok := before[fd]; !ok {
+			own = append(own, fd)
+		}
+	}
+	if len(own) == 0 {
+		c.Skipf("the new Multiplexer opened no descriptor the harness lists")
+	}
+	slices.Sort(own)
+	for _, fd := range own {
+		if err := m.Add(fd, mux.Readable); !errors.Is(err, mux.ErrInvalid) {
+			c.Errorf("Add(%d, Readable) of the Multiplexer's own descriptor %d (%s) = %v; want ErrInvalid: a descriptor the backend opened is not the caller's to watch",
+				fd, fd, after[fd], err)
+		}
+	}
+	if err := m.Wake(); err != nil {
+		c.Fatalf("Wake() = %v; want nil", err)
+	}
+	evs := make([]mux.Event, 4)
+	if n, err := m.Wait(evs, time.Hour); n != 0 || err != nil {
+		c.Errorf("Wait(1h) after Wake, with Adds of the Multiplexer's own descriptors %v refused = (%d, %v) %v; want (0, nil): its wake descriptor is never reported", own, n, err, evs[:max(0, min(n, len(evs)))])
 	}
 }
 
@@ -558,6 +601,10 @@ func checkUnaskedNoSpin(c *trial) {
 		c.Errorf("%d Waits of %v on fd %d (Writable, send buffer full) and fd %d (Priority), whose peers shut their writing side, spun: %s; want them asleep in the kernel: a condition the backend must not report (ReadHangup without Readable) never makes Wait spin",
 			k, d, a, x, spun)
 	}
+	// Nor does it end a Wait early: nothing the backend may report holds.
+	if w := c.wait(4, d); w.err != nil || w.n != 0 || w.elapsed < d {
+		c.Errorf("Wait(%v) on fd %d (Writable, send buffer full) and fd %d (Priority), whose peers shut their writing side = %v; want (0, nil) after the full %v: nothing it may report holds", d, a, x, w, d)
+	}
 }
 
 func checkPipe(c *trial) {
@@ -578,8 +625,8 @@ func checkPipe(c *trial) {
 	c.read(r, make([]byte, 4))
 	res = c.wait(4, prompt)
 	got := res.find(r)
-	if !got.Has(mux.Readable) && !got.Has(mux.Hangup) {
-		c.Errorf("pipe whose writer closed: Wait = %v; want fd %d Readable (EOF) or Hangup", res, r)
+	if !got.Has(mux.Readable) {
+		c.Errorf("pipe whose writer closed: Wait = %v; want fd %d Readable: end of file is readable, though poll may say only POLLHUP", res, r)
 	}
 }
 
@@ -805,6 +852,25 @@ func checkWakesCoalesce(c *trial) {
 	if w := c.wait(4, d); w.err != nil || w.n != 0 || w.elapsed < d {
 		c.Errorf("Wait(%v) after a Wait ended by Wake = %v; want (0, nil) after the full %v (the Wake was used up)", d, w, d)
 	}
+	// The same when the Wait that returns has no room left for whatever
+	// told the backend of the Wake.
+	c.remove(a)
+	var ready []int
+	for range 3 {
+		r, _ := c.readablePair()
+		c.add(r, mux.Readable)
+		ready = append(ready, r)
+	}
+	if err := c.m.Wake(); err != nil {
+		c.Fatalf("Wake() = %v; want nil", err)
+	}
+	c.wait(1, time.Hour)
+	for _, r := range ready {
+		c.remove(r)
+	}
+	if w := c.wait(1, d); w.err != nil || w.n != 0 || w.elapsed < d {
+		c.Errorf("Wait(%v) after a one-event Wait with 3 fds ready and a Wake pending = %v; want (0, nil) after the full %v (the Wake was used up by the full Wait)", d, w, d)
+	}
 }
 
 func checkWakeConcurrent(c *trial) {
@@ -979,6 +1045,62 @@ func checkConcurrentChanges(c *trial) {
 	}
 }
 
+// checkChangesDuringWait: a backend that hands the whole set to each
+// system call (poll, select) makes its own blocked call return to take a
+// change, and calls again. That restart is not a Wake: a Wait that took
+// it for one would return (0, nil) before its timeout. And a Wake made
+// while restarts come and go must still end the Wait.
+func checkChangesDuringWait(c *trial) {
+	x, _ := c.pair() // never readable: never reported
+	stop := make(chan struct{})
+	errs := make(chan error, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			if err := c.m.Add(x, mux.Readable); err != nil {
+				errs <- fmt.Errorf("call Add(%d) = %w", x, err)
+				return
+			}
+			if err := c.m.Remove(x); err != nil {
+				errs <- fmt.Errorf("call Remove(%d) = %w", x, err)
+				return
+			}
+			runtime.Gosched()
+		}
+	})
+	defer func() {
+		close(stop)
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			c.Errorf("concurrent %v; want nil", err)
+		}
+	}()
+	const d = 100 * time.Millisecond
+	for i := range 3 {
+		if w := c.wait(4, d); w.err != nil || w.n != 0 || w.elapsed < d {
+			c.Errorf("Wait #%d (%v) while another goroutine adds and removes fd %d = %v; want (0, nil) after the full %v: a change during a Wait is not a Wake", i+1, d, x, w, d)
+		}
+	}
+	for i := range 50 {
+		ch := c.waitAsync(4, -1)
+		if i%2 == 0 {
+			runtime.Gosched()
+		}
+		if err := c.m.Wake(); err != nil {
+			c.Fatalf("Wake() = %v; want nil", err)
+		}
+		if w := c.await(ch, prompt, "Wait(-1) then Wake, while another goroutine adds and removes a descriptor"); w.err != nil || w.n != 0 {
+			c.Fatalf("Wait(-1) #%d ended by Wake while another goroutine adds and removes fd %d = %v; want (0, nil)", i+1, x, w)
+		}
+	}
+}
+
 func checkCloseUnblocks(c *trial) {
 	a, _ := c.pair()
 	c.add(a, mux.Readable)
@@ -1026,12 +1148,7 @@ func checkCallsAfterClose(c *trial) {
 
 func checkNoLeaks(c *trial) {
 	a, _ := c.readablePair()
-	before, err := c.h.FDs.Descriptors()
-	if errors.Is(err, errors.ErrUnsupported) {
-		c.Skipf("harness cannot list open descriptors: %v", err)
-	} else if err != nil {
-		c.Fatalf("harness: Descriptors() = %v", err)
-	}
+	before := c.descriptors()
 	m, err := c.h.New()
 	if err != nil {
 		c.Fatalf("New() = %v", err)
@@ -1041,10 +1158,7 @@ func checkNoLeaks(c *trial) {
 	}
 	m.Wake()
 	m.Wait(make([]mux.Event, 4), 0)
-	during, err := c.h.FDs.Descriptors()
-	if err != nil {
-		c.Fatalf("harness: Descriptors() = %v", err)
-	}
+	during := c.descriptors()
 	for fd, what := range during {
 		if _, ok := before[fd]; ok {
 			continue
@@ -1057,15 +1171,24 @@ func checkNoLeaks(c *trial) {
 	if err := m.Close(); err != nil {
 		c.Fatalf("Close() = %v", err)
 	}
-	after, err := c.h.FDs.Descriptors()
-	if err != nil {
-		c.Fatalf("harness: Descriptors() = %v", err)
-	}
+	after := c.descriptors()
 	for fd, what := range after {
 		if _, ok := before[fd]; !ok {
 			c.Errorf("after Close, descriptor %d (%s) is still open; want every descriptor the Multiplexer opened released", fd, what)
 		}
 	}
+}
+
+// descriptors lists the open descriptors through the harness, and skips
+// the check where the harness cannot list them.
+func (c *trial) descriptors() map[int]string {
+	open, err := c.h.FDs.Descriptors()
+	if errors.Is(err, errors.ErrUnsupported) {
+		c.Skipf("harness cannot list open descriptors: %v", err)
+	} else if err != nil {
+		c.Fatalf("harness: Descriptors() = %v", err)
+	}
+	return open
 }
 
 func checkClosedWhileAdded(c *trial) {
@@ -1196,7 +1319,8 @@ func checkNoAllocation(c *trial) {
 		if err := c.m.Remove(x); err != nil && fail == nil {
 			fail = fmt.Errorf("call Remove(%d) = %w", x, err)
 		}
-		if _, err := c.m.Wait(buf, 0); err != nil && fail == nil {
+		// A timed Wait with a descriptor ready: it returns at once.
+		if _, err := c.m.Wait(buf, prompt); err != nil && fail == nil {
 			fail = fmt.Errorf("call Wait = %w", err)
 		}
 	}

@@ -1,3 +1,5 @@
+//go:build unix
+
 package measure
 
 import (
@@ -9,9 +11,9 @@ import (
 	"github.com/muxkit/muxkit/mux"
 )
 
-// Prepare makes a Pair with open, skipping the benchmark if the system cannot hold
+// Prepare makes a [Scenario] with open, skipping the benchmark if the system cannot hold
 // the scenario (too few descriptors, or beyond select's FD_SETSIZE).
-func Prepare(b *testing.B, open func() (*Pair, error)) *Pair {
+func Prepare(b *testing.B, open func() (*Scenario, error)) *Scenario {
 	b.Helper()
 	p, err := open()
 	if errors.Is(err, ErrResources) || errors.Is(err, mux.ErrFDLimit) {
@@ -32,8 +34,8 @@ func Prepare(b *testing.B, open func() (*Pair, error)) *Pair {
 // (usually "raw" and "mux"), then both in alternating chunks as
 // "interleaved", which reports raw-ns/op, mux-ns/op and mux/raw, the
 // median ratio of adjacent chunks: on a shared machine, quote that one. A
-// pair without a raw side runs muxName alone.
-func Bench(b *testing.B, p *Pair, rawName, muxName string) {
+// scenario without a raw side runs muxName alone.
+func Bench(b *testing.B, p *Scenario, rawName, muxName string) {
 	if p.Raw == nil {
 		b.Run(muxName, func(b *testing.B) { benchSide(b, p, p.Mux) })
 		return
@@ -43,7 +45,7 @@ func Bench(b *testing.B, p *Pair, rawName, muxName string) {
 	b.Run("interleaved", func(b *testing.B) { benchInterleaved(b, p) })
 }
 
-func benchSide(b *testing.B, p *Pair, run func(int) error) {
+func benchSide(b *testing.B, p *Scenario, run func(int) error) {
 	if err := run(1); err != nil { // warm up: poll and select build their arguments
 		b.Fatal(err)
 	}
@@ -61,7 +63,7 @@ func benchSide(b *testing.B, p *Pair, run func(int) error) {
 // benchInterleaved runs raw and mux in alternating chunks of about 100µs,
 // one chunk of each per iteration, and reports their times per operation
 // and the median ratio of the chunks that ran next to each other.
-func benchInterleaved(b *testing.B, p *Pair) {
+func benchInterleaved(b *testing.B, p *Scenario) {
 	if err := p.Raw(1); err != nil {
 		b.Fatal(err)
 	}

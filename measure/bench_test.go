@@ -1,3 +1,5 @@
+//go:build unix
+
 package measure_test
 
 import (
@@ -44,7 +46,7 @@ func BenchmarkWait(b *testing.B) {
 		b.Run(be.Name, func(b *testing.B) {
 			for _, n := range waitNs {
 				b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-					p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.Wait(be, n) })
+					p := measure.Prepare(b, func() (*measure.Scenario, error) { return measure.Wait(be, n) })
 					measure.Bench(b, p, "raw", "mux")
 				})
 			}
@@ -56,7 +58,7 @@ func BenchmarkWait(b *testing.B) {
 func BenchmarkBatch(b *testing.B) {
 	for _, be := range backends() {
 		b.Run(be.Name+"/ready=1000", func(b *testing.B) {
-			p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.Batch(be, 1000) })
+			p := measure.Prepare(b, func() (*measure.Scenario, error) { return measure.Batch(be, 1000) })
 			measure.Bench(b, p, "raw", "mux")
 		})
 	}
@@ -67,7 +69,7 @@ func BenchmarkBatch(b *testing.B) {
 func BenchmarkPingPong(b *testing.B) {
 	for _, be := range backends() {
 		b.Run(be.Name, func(b *testing.B) {
-			p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.PingPong(be) })
+			p := measure.Prepare(b, func() (*measure.Scenario, error) { return measure.PingPong(be) })
 			measure.Bench(b, p, "raw", "mux")
 		})
 	}
@@ -77,7 +79,7 @@ func BenchmarkPingPong(b *testing.B) {
 func BenchmarkAddRemove(b *testing.B) {
 	for _, be := range backends() {
 		b.Run(be.Name, func(b *testing.B) {
-			p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.AddRemove(be) })
+			p := measure.Prepare(b, func() (*measure.Scenario, error) { return measure.AddRemove(be) })
 			measure.Bench(b, p, "raw", "mux")
 		})
 	}
@@ -87,7 +89,7 @@ func BenchmarkAddRemove(b *testing.B) {
 func BenchmarkModify(b *testing.B) {
 	for _, be := range backends() {
 		b.Run(be.Name, func(b *testing.B) {
-			p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.Modify(be) })
+			p := measure.Prepare(b, func() (*measure.Scenario, error) { return measure.Modify(be) })
 			measure.Bench(b, p, "raw", "mux")
 		})
 	}
@@ -98,7 +100,7 @@ func BenchmarkModify(b *testing.B) {
 func BenchmarkFake(b *testing.B) {
 	for _, n := range []int{10, 100, 1000, 10000} {
 		b.Run(fmt.Sprintf("Wait/N=%d", n), func(b *testing.B) {
-			p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.FakeWait(n) })
+			p := measure.Prepare(b, func() (*measure.Scenario, error) { return measure.FakeWait(n) })
 			measure.Bench(b, p, "os", "fake")
 		})
 	}
@@ -119,7 +121,7 @@ var timeouts = []time.Duration{100 * time.Microsecond, time.Millisecond, 10 * ti
 // d. "ms" is the raw poll loop rounding timeouts up to whole milliseconds,
 // for comparison.
 func BenchmarkTimeout(b *testing.B) {
-	bs := append(backends(), measure.Millis)
+	bs := append(backends(), measure.PollMillis)
 	for i, be := range bs {
 		name := be.Name
 		if i == len(bs)-1 {
@@ -128,7 +130,7 @@ func BenchmarkTimeout(b *testing.B) {
 		b.Run(name, func(b *testing.B) {
 			for _, d := range timeouts {
 				b.Run(durationName(d), func(b *testing.B) {
-					p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.Timeout(be, d) })
+					p := measure.Prepare(b, func() (*measure.Scenario, error) { return measure.Timeout(be, d) })
 					if p.Raw != nil {
 						b.Run("raw", func(b *testing.B) { benchTimeout(b, p, d, p.Raw, false) })
 					}
@@ -146,7 +148,7 @@ func durationName(d time.Duration) string {
 	return fmt.Sprintf("%dms", d/time.Millisecond)
 }
 
-func benchTimeout(b *testing.B, p *measure.Pair, d time.Duration, run func(int) error, mux bool) {
+func benchTimeout(b *testing.B, p *measure.Scenario, d time.Duration, run func(int) error, mux bool) {
 	p.Times() // forget earlier samples
 	b.ReportAllocs()
 	for b.Loop() {

@@ -2,17 +2,18 @@
 // and used both by benchmarks (go test -bench) and by the report of
 // package report, for the backends of this module and for any other.
 //
-// Every scenario is prepared twice over the same kind of descriptors, as a
-// Pair: Mux runs it through a backend's mux.Multiplexer, Raw through the
-// backend's raw loop (backend.RawLoop), which makes the same system calls
-// directly and nothing else — no locks, no checks, no deadline, no
-// rotation. The raw loop is what a hand-written event loop costs at
-// least, so Mux/Raw is the price of the contract. The backends of this
-// module register theirs; for timeout 0 they make the system calls the
-// backends make: epoll_pwait (unix.EpollWait), ppoll and pselect6 on
-// Linux; poll and select elsewhere. A backend registered without a raw
-// loop is measured on its own: its Pairs have no Raw, and Compare gives
-// its time with no ratio.
+// Every scenario is prepared twice over the same kind of descriptors, as
+// a [Scenario]: Mux runs it through a backend's [mux.Multiplexer], Raw
+// through the backend's raw loop ([backend.RawLoop]), which makes the same system
+// calls directly and nothing else — no locks, no checks, no deadline, no
+// rotation. The raw loop is what a hand-written event loop costs at least,
+// so Mux/Raw is the price of the contract. The backends of this module
+// register theirs, which make the system calls the backends make, with the
+// same arguments: epoll_pwait (unix.EpollWait) for timeout 0, ppoll and
+// pselect6 on Linux, ppoll and pselect on FreeBSD, poll and select
+// elsewhere. A backend registered without a raw loop is measured on its
+// own: its Scenarios have no Raw, and [Compare] gives its time with no
+// ratio.
 //
 // The scenarios are:
 //
@@ -25,7 +26,7 @@
 //     system calls it stands for;
 //   - Timeout: how long Wait(d) takes with nothing ready.
 //
-// Compare runs the two sides of a Pair in alternating short chunks and
+// [Compare] runs the two sides of a [Scenario] in alternating short chunks and
 // returns the median ratio of their adjacent chunks, which stays steady on
 // a shared, noisy machine where absolute times do not. Prepare and Bench
 // do the same inside a testing.B, so a backend's own benchmarks are a few
@@ -33,10 +34,14 @@
 //
 //	func BenchmarkWait(b *testing.B) {
 //		be, _ := backend.Lookup("mine")
-//		p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.Wait(be, 100) })
+//		p := measure.Prepare(b, func() (*measure.Scenario, error) { return measure.Wait(be, 100) })
 //		measure.Bench(b, p, "raw", "mux")
 //	}
 //
-// The scenarios take a backend.Backend: one from backend.Lookup, or one
+// The scenarios take a [backend.Backend]: one from [backend.Lookup], or one
 // made on the spot.
+//
+// It builds on Unix systems only: its scenarios are made of the
+// descriptors and system calls of the OS backends (socketpairs, pipes,
+// epoll, poll, select), which other systems do not have.
 package measure

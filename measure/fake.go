@@ -1,3 +1,5 @@
+//go:build unix
+
 package measure
 
 import (
@@ -18,10 +20,10 @@ func fakeKernel(fds int) *fake.Kernel {
 // FakeWait is Wait for package mux/fake: Mux is the fake's Wait over
 // virtual descriptors (one ready among idle ones, each one end of a
 // virtual socketpair), Raw the raw loop of this system's best backend
-// (the first of backend.Names with one: epoll on Linux) over the same
+// (the first of [backend.Names] with one: epoll on Linux) over the same
 // numbers of real descriptors.
-func FakeWait(idle int) (*Pair, error) {
-	p := &Pair{PerOp: 1}
+func FakeWait(idle int) (*Scenario, error) {
+	p := &Scenario{PerOp: 1}
 	if err := p.openFakeWait(idle); err != nil {
 		p.Close()
 		return nil, err
@@ -29,7 +31,7 @@ func FakeWait(idle int) (*Pair, error) {
 	return p, nil
 }
 
-func (p *Pair) openFakeWait(idle int) error {
+func (p *Scenario) openFakeWait(idle int) error {
 	all, err := p.res.idle(idle)
 	if err != nil {
 		return err
@@ -109,25 +111,25 @@ func osWrite(fd int, p []byte) (int, error) {
 	}
 }
 
-// FakeRead returns a Pair whose operation is a read of Chunk bytes from
+// FakeRead returns a Scenario whose operation is a read of Chunk bytes from
 // one end of a socketpair: Raw reads a real one with read(2), Mux a
 // virtual one with the fake's Read. When the reader runs dry, the other
 // end is filled up again in 4096-byte writes: that refill is counted, and
 // costs both sides about one write per 64 reads.
-func FakeRead() (*Pair, error) {
+func FakeRead() (*Scenario, error) {
 	return openIO(readOp)
 }
 
-// FakeWrite returns a Pair whose operation is a write of Chunk bytes to
+// FakeWrite returns a Scenario whose operation is a write of Chunk bytes to
 // one end of a socketpair: Raw with write(2), Mux with the fake's Write.
 // When the buffer fills, the other end is drained in 4096-byte reads,
 // which is counted as in FakeRead.
-func FakeWrite() (*Pair, error) {
+func FakeWrite() (*Scenario, error) {
 	return openIO(writeOp)
 }
 
-func openIO(op func(x, y int, read, write ioFunc) func(int) error) (*Pair, error) {
-	p := &Pair{PerOp: 1}
+func openIO(op func(x, y int, read, write ioFunc) func(int) error) (*Scenario, error) {
+	p := &Scenario{PerOp: 1}
 	x, y, err := p.res.socketpair()
 	if err != nil {
 		p.Close()

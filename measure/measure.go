@@ -1,3 +1,5 @@
+//go:build unix
+
 package measure
 
 import (
@@ -10,17 +12,18 @@ import (
 
 // ErrResources is wrapped by the error of a scenario that cannot get the
 // descriptors it needs (the open-file limit is too low). Benchmarks skip
-// on it, as they do on mux.ErrFDLimit (select beyond FD_SETSIZE).
+// on it, as they do on [mux.ErrFDLimit] (select beyond FD_SETSIZE).
 var ErrResources = errors.New("measure: not enough descriptors")
 
-// Pair is one scenario prepared twice. Raw makes the system calls directly
+// Scenario is one scenario prepared twice, over the same kind of
+// descriptors, to compare its sides. Raw makes the system calls directly
 // through the backend's raw loop, Mux goes through the backend (for the
 // fake scenarios, Raw is the OS and Mux the fake). Each performs the
 // scenario's operation n times and fails on the first result that is not
 // what the scenario expects; neither allocates. Raw is nil for a backend
 // registered without a raw loop. Close releases everything the scenario
 // opened.
-type Pair struct {
+type Scenario struct {
 	Raw, Mux func(n int) error
 
 	// PerOp is how many units one operation handles (events reported by
@@ -29,14 +32,14 @@ type Pair struct {
 
 	res resources
 
-	// rawTimes and muxTimes record how long each Wait of a Timeout pair
+	// rawTimes and muxTimes record how long each Wait of a Timeout scenario
 	// took; nil for the other scenarios.
 	rawTimes, muxTimes *samples
 }
 
-// Close releases every descriptor and Multiplexer of the pair. It may be
+// Close releases every descriptor and Multiplexer of the scenario. It may be
 // called more than once.
-func (p *Pair) Close() error { return p.res.close() }
+func (p *Scenario) Close() error { return p.res.close() }
 
 // resources is what a scenario must release: Multiplexers and raw loops
 // (closed first, in the reverse order of their opening), then descriptors.
@@ -67,8 +70,8 @@ func (r *resources) close() error {
 	return errors.Join(errs...)
 }
 
-// Result is what Compare measured.
-type Result struct {
+// Comparison is what [Compare] measured.
+type Comparison struct {
 	Raw, Mux time.Duration // median time of one operation of each side; Raw is 0 without a raw side
 	Ratio    float64       // median of Mux/Raw over rounds, each side timed back to back; 0 without a raw side
 	Rounds   int           // rounds measured
@@ -79,8 +82,8 @@ type Result struct {
 // of operations, each chunk taking about chunk, for rounds rounds; the
 // side that goes first alternates too. Comparing chunks that ran next to
 // each other keeps the ratio steady when the machine's speed drifts. A
-// pair without a raw side has its Mux side measured alone, with no ratio.
-func Compare(p *Pair, rounds int, chunk time.Duration) (Result, error) {
+// scenario without a raw side has its Mux side measured alone, with no ratio.
+func Compare(p *Scenario, rounds int, chunk time.Duration) (Comparison, error) {
 	rounds = max(rounds, 1)
 	type side struct {
 		name  string
@@ -96,12 +99,12 @@ func Compare(p *Pair, rounds int, chunk time.Duration) (Result, error) {
 	for _, s := range sides {
 		s.times = make([]float64, rounds)
 		if err := s.run(1); err != nil {
-			return Result{}, fmt.Errorf("%s: %w", s.name, err)
+			return Comparison{}, fmt.Errorf("%s: %w", s.name, err)
 		}
 	}
 	ops, err := Calibrate(sides[0].run, chunk)
 	if err != nil {
-		return Result{}, fmt.Errorf("%s: %w", sides[0].name, err)
+		return Comparison{}, fmt.Errorf("%s: %w", sides[0].name, err)
 	}
 	for r := range rounds {
 		for k := range sides {
@@ -110,12 +113,12 @@ func Compare(p *Pair, rounds int, chunk time.Duration) (Result, error) {
 			}
 			t, err := timeOps(sides[k].run, ops)
 			if err != nil {
-				return Result{}, fmt.Errorf("%s: %w", sides[k].name, err)
+				return Comparison{}, fmt.Errorf("%s: %w", sides[k].name, err)
 			}
 			sides[k].times[r] = t
 		}
 	}
-	res := Result{Rounds: rounds, Ops: ops}
+	res := Comparison{Rounds: rounds, Ops: ops}
 	if p.Raw == nil {
 		res.Mux = time.Duration(median(sides[0].times))
 		return res, nil

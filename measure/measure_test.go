@@ -1,3 +1,5 @@
+//go:build unix
+
 package measure_test
 
 import (
@@ -39,8 +41,8 @@ func noLeak(t *testing.T) {
 	})
 }
 
-// use runs both sides of a pair n times and closes it.
-func use(t *testing.T, name string, p *measure.Pair, err error, n int) {
+// use runs both sides of a scenario n times and closes it.
+func use(t *testing.T, name string, p *measure.Scenario, err error, n int) {
 	t.Helper()
 	if err != nil {
 		t.Errorf("%s: setting up: %v", name, err)
@@ -109,7 +111,7 @@ func TestNoRaw(t *testing.T) {
 	}
 	res, err := measure.Compare(p, 3, 20*time.Microsecond)
 	if err != nil || res.Mux <= 0 || res.Raw != 0 || res.Ratio != 0 || res.Rounds != 3 {
-		t.Errorf("Compare of a pair without a raw side = %+v, %v; want a Mux time, no Raw time and no ratio", res, err)
+		t.Errorf("Compare of a scenario without a raw side = %+v, %v; want a Mux time, no Raw time and no ratio", res, err)
 	}
 	tp, err := measure.Timeout(b, 20*time.Microsecond)
 	if err != nil {
@@ -166,16 +168,16 @@ func TestCompareFails(t *testing.T) {
 	boom := errors.New("boom")
 	ok := func(int) error { return nil }
 	bad := func(int) error { return boom }
-	for _, p := range []*measure.Pair{{Raw: ok, Mux: bad}, {Raw: bad, Mux: ok}} {
+	for _, p := range []*measure.Scenario{{Raw: ok, Mux: bad}, {Raw: bad, Mux: ok}} {
 		if _, err := measure.Compare(p, 3, time.Microsecond); !errors.Is(err, boom) {
-			t.Errorf("Compare of a pair with a failing side = %v; want the side's error", err)
+			t.Errorf("Compare of a scenario with a failing side = %v; want the side's error", err)
 		}
 	}
 }
 
 func TestTimeoutTimes(t *testing.T) {
 	noLeak(t)
-	for _, b := range append(backends(), measure.Millis) {
+	for _, b := range append(backends(), measure.PollMillis) {
 		p, err := measure.Timeout(b, 20*time.Microsecond)
 		if err != nil {
 			t.Fatalf("Timeout(%s): %v", b.Name, err)
@@ -197,7 +199,7 @@ func TestTimeoutTimes(t *testing.T) {
 	}
 	if p, _ := measure.Wait(backends()[0], 1); p != nil {
 		if raw, mx := p.Times(); raw != nil || mx != nil {
-			t.Errorf("Wait pair's Times() = %v, %v; want nil, nil", raw, mx)
+			t.Errorf("Wait scenario's Times() = %v, %v; want nil, nil", raw, mx)
 		}
 		p.Close()
 	}

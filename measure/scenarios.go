@@ -1,3 +1,5 @@
+//go:build unix
+
 package measure
 
 import (
@@ -12,11 +14,11 @@ import (
 	"github.com/muxkit/muxkit/mux/backend"
 )
 
-// open prepares a Pair: prepare runs with the resources to fill, then
+// open prepares a Scenario: prepare runs with the resources to fill, then
 // setup once with a new raw loop of b, if b has one, and once with a new
 // Multiplexer of b. On error everything opened so far is closed.
-func open(b backend.Backend, prepare func(r *resources) error, setup func(q backend.RawLoop) (func(int) error, error)) (*Pair, error) {
-	p := &Pair{PerOp: 1}
+func open(b backend.Backend, prepare func(r *resources) error, setup func(q backend.RawLoop) (func(int) error, error)) (*Scenario, error) {
+	p := &Scenario{PerOp: 1}
 	if err := p.open(b, prepare, setup); err != nil {
 		p.Close()
 		return nil, err
@@ -24,7 +26,7 @@ func open(b backend.Backend, prepare func(r *resources) error, setup func(q back
 	return p, nil
 }
 
-func (p *Pair) open(b backend.Backend, prepare func(r *resources) error, setup func(q backend.RawLoop) (func(int) error, error)) error {
+func (p *Scenario) open(b backend.Backend, prepare func(r *resources) error, setup func(q backend.RawLoop) (func(int) error, error)) error {
 	if prepare != nil {
 		if err := prepare(&p.res); err != nil {
 			return err
@@ -169,11 +171,11 @@ func writeFull(fd int, p []byte) error {
 	}
 }
 
-// Wait returns a Pair whose operation is one Wait with timeout 0 that
+// Wait returns a [Scenario] whose operation is one Wait with timeout 0 that
 // reports the one ready descriptor (a socket with a byte to read) among
 // idle descriptors that are never ready. The ready one is added last, so
 // that poll and select scan every entry to find it, both sides alike.
-func Wait(b backend.Backend, idle int) (*Pair, error) {
+func Wait(b backend.Backend, idle int) (*Scenario, error) {
 	var all []int
 	var ready int
 	prepare := func(r *resources) error {
@@ -214,10 +216,10 @@ func waitOp(q backend.RawLoop, fds []int, ready int) (func(int) error, error) {
 	}, nil
 }
 
-// Batch returns a Pair whose operation is reporting ready descriptors,
+// Batch returns a Scenario whose operation is reporting ready descriptors,
 // all ready, with as few Waits (timeout 0, room for all) as the backend
 // needs: one for every backend of this module. PerOp is ready.
-func Batch(b backend.Backend, ready int) (*Pair, error) {
+func Batch(b backend.Backend, ready int) (*Scenario, error) {
 	var all []int
 	prepare := func(r *resources) (err error) {
 		all, err = r.ready(ready)
@@ -251,11 +253,11 @@ func Batch(b backend.Backend, ready int) (*Pair, error) {
 	return p, err
 }
 
-// PingPong returns a Pair whose operation is a round trip of one byte
+// PingPong returns a Scenario whose operation is a round trip of one byte
 // over a socketpair on one goroutine: write to one end, Wait (blocking,
 // timeout -1) until the other is readable, read it, write back, Wait,
 // read. Each side has its own socketpair.
-func PingPong(b backend.Backend) (*Pair, error) {
+func PingPong(b backend.Backend) (*Scenario, error) {
 	var res *resources
 	prepare := func(r *resources) error { res = r; return nil }
 	return open(b, prepare, func(q backend.RawLoop) (func(int) error, error) {
@@ -307,11 +309,11 @@ func oneIdle(fd *int) func(*resources) error {
 	}
 }
 
-// AddRemove returns a Pair whose operation is Add of an idle descriptor
+// AddRemove returns a Scenario whose operation is Add of an idle descriptor
 // for Readable followed by its Remove. The raw loops of poll and select
 // edit an array and make no system call; the backends also check that the
 // descriptor is open (one fcntl), as rule 1 of the contract requires.
-func AddRemove(b backend.Backend) (*Pair, error) {
+func AddRemove(b backend.Backend) (*Scenario, error) {
 	var fd int
 	prepare := oneIdle(&fd)
 	return open(b, prepare, func(q backend.RawLoop) (func(int) error, error) {
@@ -329,9 +331,9 @@ func AddRemove(b backend.Backend) (*Pair, error) {
 	})
 }
 
-// Modify returns a Pair whose operation is one Modify of an added
+// Modify returns a Scenario whose operation is one Modify of an added
 // descriptor, alternately to Readable|Writable and back to Readable.
-func Modify(b backend.Backend) (*Pair, error) {
+func Modify(b backend.Backend) (*Scenario, error) {
 	var fd int
 	prepare := oneIdle(&fd)
 	return open(b, prepare, func(q backend.RawLoop) (func(int) error, error) {
@@ -372,14 +374,14 @@ func (s *samples) take() []time.Duration {
 	return out
 }
 
-// MaxSamples is how many durations each side of a Timeout pair keeps:
+// MaxSamples is how many durations each side of a Timeout scenario keeps:
 // the most recent ones.
 const MaxSamples = 1 << 14
 
-// Timeout returns a Pair whose operation is one Wait of d with nothing
+// Timeout returns a Scenario whose operation is one Wait of d with nothing
 // ready (one idle descriptor added), failing if it reports anything. Each
 // side records how long each of its Waits took: see Times.
-func Timeout(b backend.Backend, d time.Duration) (*Pair, error) {
+func Timeout(b backend.Backend, d time.Duration) (*Scenario, error) {
 	var fd int
 	prepare := oneIdle(&fd)
 	var rec []*samples
@@ -414,10 +416,10 @@ func Timeout(b backend.Backend, d time.Duration) (*Pair, error) {
 	return p, err
 }
 
-// Times returns how long each Wait of a Timeout pair took since the last
+// Times returns how long each Wait of a Timeout scenario took since the last
 // call (at most the last MaxSamples of each side), and forgets them. It
-// returns nil for other pairs, and for the raw side of a pair without one.
-func (p *Pair) Times() (raw, mux []time.Duration) {
+// returns nil for other scenarios, and for the raw side of one without a raw loop.
+func (p *Scenario) Times() (raw, mux []time.Duration) {
 	if p.muxTimes == nil {
 		return nil, nil
 	}
@@ -434,11 +436,11 @@ type millisPoll struct{ *rawloop.Poll }
 
 func (millisPoll) Wake() error { return errors.ErrUnsupported }
 
-// Millis is a backend for comparison only: Timeout(Millis, d) compares
+// PollMillis is a backend for comparison only: Timeout(PollMillis, d) compares
 // the raw poll loop (Raw, with nanoseconds where the system call takes
 // them) with the same loop rounding every timeout up to whole
 // milliseconds (Mux), as loops built on poll(2) or epoll_wait(2) do.
-var Millis = backend.Backend{
+var PollMillis = backend.Backend{
 	Name: "poll-ms",
 	Open: func() (mux.Multiplexer, error) { return millisPoll{rawloop.NewPollMillis()}, nil },
 	Raw:  func() (backend.RawLoop, error) { return rawloop.NewPoll(), nil },

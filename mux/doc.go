@@ -31,7 +31,11 @@
 //     ([ErrFDLimit]), or, for Add, not open (ErrBadFD); then the
 //     registration ([ErrExists], [ErrNotAdded]), or for Wait, [ErrBusy]. Code written against
 //     one backend then reads the same error from another. Modify and
-//     Remove do not ask the OS whether a descriptor is open (rule 10).
+//     Remove do not ask the OS whether a descriptor is open (rule 10). Add
+//     of a descriptor the backend opened itself — its wake descriptor,
+//     epoll's own — is ErrInvalid: a number the caller closed and still
+//     holds may name one of them now, and watched, the wake descriptor
+//     would be reported (rule 7).
 //
 //  2. Level-triggered. While a condition holds, every Wait reports it. A
 //     condition made true before Wait is called — by any goroutine or OS

@@ -36,7 +36,8 @@ var (
 	// ErrInvalid is returned for an interest that is empty or holds
 	// conditions other than Readable, Writable and Priority, for an empty
 	// events buffer, and for descriptors the backend refuses (such as
-	// regular files on epoll, with the OS error wrapped).
+	// regular files on epoll, with the OS error wrapped, and the
+	// descriptors the backend opened itself).
 	ErrInvalid = errors.New("mux: invalid argument")
 
 	// ErrBusy is returned by Wait while another Wait on the same

@@ -1,3 +1,5 @@
+//go:build unix
+
 package report
 
 import (
@@ -9,8 +11,8 @@ import (
 	"github.com/muxkit/muxkit/mux/backend"
 )
 
-// compare prepares a pair with open and compares its sides.
-func compare(bud Budget, open func() (*measure.Pair, error)) Cost {
+// compare prepares a scenario with open and compares its sides.
+func compare(bud Budget, open func() (*measure.Scenario, error)) Cost {
 	p, err := open()
 	switch {
 	case errors.Is(err, mux.ErrFDLimit):
@@ -25,7 +27,7 @@ func compare(bud Budget, open func() (*measure.Pair, error)) Cost {
 	if err != nil {
 		return Cost{Err: err}
 	}
-	return Cost{Result: res}
+	return Cost{Comparison: res}
 }
 
 // measureRow fills in row's measurements, calling step before each.
@@ -33,7 +35,7 @@ func measureRow(row *Row, bud Budget, step func(string)) {
 	if row.Virtual {
 		for _, n := range bud.Ns {
 			step(fmt.Sprintf("%s: Wait, N=%d", row.Name, n))
-			row.Wait = append(row.Wait, compare(bud, func() (*measure.Pair, error) { return measure.FakeWait(n) }))
+			row.Wait = append(row.Wait, compare(bud, func() (*measure.Scenario, error) { return measure.FakeWait(n) }))
 		}
 		step(row.Name + ": Read and Write")
 		row.Read = compare(bud, measure.FakeRead)
@@ -50,10 +52,10 @@ func measureRow(row *Row, bud Budget, step func(string)) {
 	row.HasRaw = b.Raw != nil
 	for _, n := range bud.Ns {
 		step(fmt.Sprintf("%s: Wait, N=%d", row.Name, n))
-		row.Wait = append(row.Wait, compare(bud, func() (*measure.Pair, error) { return measure.Wait(b, n) }))
+		row.Wait = append(row.Wait, compare(bud, func() (*measure.Scenario, error) { return measure.Wait(b, n) }))
 	}
 	step(row.Name + ": ping-pong")
-	row.PingPong = compare(bud, func() (*measure.Pair, error) { return measure.PingPong(b) })
+	row.PingPong = compare(bud, func() (*measure.Scenario, error) { return measure.PingPong(b) })
 	row.Timeouts, err = sampleTimeouts(b, bud, row.Name, step)
 	row.Err = errors.Join(firstErr(row), err)
 }
@@ -91,7 +93,7 @@ func sampleTimeouts(b backend.Backend, bud Budget, label string, step func(strin
 // measureReferences times what other loops get for the same timeouts: a
 // poll loop that rounds up to milliseconds, and time.Sleep.
 func measureReferences(bud Budget, step func(string)) []Reference {
-	ms, err := sampleTimeouts(measure.Millis, bud, "poll with a millisecond timeout", step)
+	ms, err := sampleTimeouts(measure.PollMillis, bud, "poll with a millisecond timeout", step)
 	var sleep []measure.Stats
 	for _, t := range bud.Timeouts {
 		step(fmt.Sprintf("time.Sleep(%v) ×%d", t.Timeout, t.Waits))

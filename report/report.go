@@ -1,3 +1,5 @@
+//go:build unix
+
 package report
 
 import (
@@ -90,7 +92,7 @@ type Row struct {
 // of one operation and their ratio (0 without a raw loop), or why there is
 // none.
 type Cost struct {
-	measure.Result
+	measure.Comparison
 	NA  string // why it was not measured, or ""
 	Err error  // the measurement failed
 }
@@ -126,7 +128,7 @@ func (r *Report) Failed() bool {
 // Run checks and measures the named backends — registered ones, or
 // FakeName — with budget bud, saying what it does on progress (nil for
 // silence). A name that is not registered is an error wrapping
-// backend.ErrUnknown, as is a backend that cannot run the suite; a failed
+// [backend.ErrUnknown], as is a backend that cannot run the suite; a failed
 // check or measurement is not an error but part of the Report (see
 // Failed).
 func Run(names []string, bud Budget, progress io.Writer) (*Report, error) {

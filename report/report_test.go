@@ -1,3 +1,5 @@
+//go:build unix
+
 package report
 
 import (
@@ -304,8 +306,8 @@ func TestChart(t *testing.T) {
 func TestChartSeries(t *testing.T) {
 	bud := Budget{Ns: []int{1, 10, 10000}}
 	rows := []Row{
-		{Name: "select", Wait: []Cost{{Result: resAt(2)}, {Result: resAt(3)}, {NA: "beyond FD_SETSIZE"}}},
-		{Name: FakeName, Virtual: true, Wait: []Cost{{Result: resAt(1)}, {Err: errors.New("boom")}, {Result: resAt(9)}}},
+		{Name: "select", Wait: []Cost{{Comparison: resAt(2)}, {Comparison: resAt(3)}, {NA: "beyond FD_SETSIZE"}}},
+		{Name: FakeName, Virtual: true, Wait: []Cost{{Comparison: resAt(1)}, {Err: errors.New("boom")}, {Comparison: resAt(9)}}},
 	}
 	ss := chartSeries(rows, bud)
 	if len(ss) != 2 || len(ss[0].points) != 2 || len(ss[1].points) != 2 {
@@ -317,9 +319,9 @@ func TestChartSeries(t *testing.T) {
 }
 
 // resAt is a measured cost of us microseconds.
-func resAt(us int) measure.Result {
+func resAt(us int) measure.Comparison {
 	d := time.Duration(us) * time.Microsecond
-	return measure.Result{Raw: d, Mux: d, Ratio: 1}
+	return measure.Comparison{Raw: d, Mux: d, Ratio: 1}
 }
 
 func TestFmtDur(t *testing.T) {

@@ -1,7 +1,10 @@
+//go:build unix
+
 // Package rawloop holds the raw loops of the backends of this module: for
-// each, a loop that makes the same system calls as the backend directly
-// with golang.org/x/sys/unix and nothing else — no lock, no checks, no
-// deadline beyond EINTR, no rotation, no wake descriptor. Package
+// each, a loop that makes the same system calls as the backend, with the
+// same arguments (through the wrappers of internal/osmux, which the
+// backends use too), from its Wait, and nothing else — no lock, no checks,
+// no deadline beyond EINTR, no rotation, no wake descriptor. Package
 // mux/backend registers each beside its backend, and package measure
 // prices the backend against it.
 //
@@ -15,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/muxkit/muxkit/internal/osmux"
 	"github.com/muxkit/muxkit/mux"
 )
 
@@ -31,10 +35,12 @@ func deadline(d time.Duration) (time.Time, bool) {
 func left(dl time.Time) time.Duration { return max(time.Until(dl), 0) }
 
 // Poll is a poll(2) loop: a pollfd array handed to the kernel as it is.
-// Registration changes edit the array and make no system call. On Linux
-// it calls ppoll(2) with a nanosecond timespec, as package mux/poll does.
+// Registration changes edit the array and make no system call. It calls
+// ppoll(2) with a nanosecond timespec where the backend does (Linux,
+// FreeBSD), and poll(2) elsewhere, as package mux/poll does.
 type Poll struct {
 	pfds   []unix.PollFd
+	ts     unix.Timespec
 	millis bool // round timeouts up to whole milliseconds, as poll(2) takes them
 }
 
@@ -44,20 +50,6 @@ func NewPoll() *Poll { return new(Poll) }
 // NewPollMillis returns an empty poll loop that rounds every timeout up
 // to whole milliseconds, as loops built on poll(2) or epoll_wait(2) do.
 func NewPollMillis() *Poll { return &Poll{millis: true} }
-
-func pollEvents(interest mux.Events) int16 {
-	var ev int16
-	if interest&mux.Readable != 0 {
-		ev |= unix.POLLIN | pollRDHUP
-	}
-	if interest&mux.Writable != 0 {
-		ev |= unix.POLLOUT
-	}
-	if interest&mux.Priority != 0 {
-		ev |= unix.POLLPRI
-	}
-	return ev
-}
 
 func (p *Poll) index(fd int) int {
 	for i := range p.pfds {
@@ -70,7 +62,7 @@ func (p *Poll) index(fd int) int {
 
 // Add appends fd to the array.
 func (p *Poll) Add(fd int, interest mux.Events) error {
-	p.pfds = append(p.pfds, unix.PollFd{Fd: int32(fd), Events: pollEvents(interest)})
+	p.pfds = append(p.pfds, unix.PollFd{Fd: int32(fd), Events: osmux.PollEvents(interest)})
 	return nil
 }
 
@@ -80,7 +72,7 @@ func (p *Poll) Modify(fd int, interest mux.Events) error {
 	if i < 0 {
 		return mux.ErrNotAdded
 	}
-	p.pfds[i].Events = pollEvents(interest)
+	p.pfds[i].Events = osmux.PollEvents(interest)
 	return nil
 }
 
@@ -100,7 +92,11 @@ func (p *Poll) Remove(fd int) error {
 func (p *Poll) Wait(events []mux.Event, d time.Duration) (int, error) {
 	dl, timed := deadline(d)
 	for {
-		n, err := p.call(d)
+		call := d
+		if p.millis && call > 0 {
+			call = (call + time.Millisecond - 1) / time.Millisecond * time.Millisecond
+		}
+		n, err := osmux.Ppoll(p.pfds, osmux.Timespec(call, &p.ts))
 		if err == unix.EINTR {
 			if timed {
 				d = left(dl)
@@ -136,12 +132,14 @@ func (p *Poll) Close() error { return nil }
 
 // Select is a select(2) loop: templates of the descriptor sets, copied
 // before each call because select overwrites them, and a list of the
-// descriptors to scan afterwards. On Linux it calls pselect6(2) with a
-// nanosecond timespec, as package mux/select does.
+// descriptors to scan afterwards. It calls pselect with a nanosecond
+// timespec where the backend does (Linux, FreeBSD), and select(2)
+// elsewhere, as package mux/select does.
 type Select struct {
 	fds    []int
 	tr, tw unix.FdSet // what to ask for
 	r, w   unix.FdSet // what the last call returned
+	ts     unix.Timespec
 	nfd    int
 	nw     int // descriptors asking for Writable
 }
@@ -224,7 +222,7 @@ func (s *Select) Wait(events []mux.Event, d time.Duration) (int, error) {
 		} else {
 			w = nil
 		}
-		n, err := s.call(w, d)
+		n, err := osmux.Pselect(s.nfd, &s.r, w, nil, osmux.Timespec(d, &s.ts))
 		if err == unix.EINTR {
 			if timed {
 				d = left(dl)

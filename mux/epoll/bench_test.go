@@ -19,7 +19,7 @@ var backend, _ = muxbackend.Lookup("epoll") // registered on Linux, with its raw
 func BenchmarkWait(b *testing.B) {
 	for _, n := range []int{1, 10, 100, 1000, 10000} {
 		b.Run(fmt.Sprintf("N=%d", n), func(b *testing.B) {
-			p := measure.Prepare(b, func() (*measure.Pair, error) { return measure.Wait(backend, n) })
+			p := measure.Prepare(b, func() (*measure.Scenario, error) { return measure.Wait(backend, n) })
 			measure.Bench(b, p, "raw", "mux")
 		})
 	}

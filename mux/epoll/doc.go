@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package epoll is the Linux epoll(7) backend of muxkit: a
 // mux.Multiplexer that keeps every rule of the contract stated in package
 // mux.

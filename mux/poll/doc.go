@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package poll is a mux.Multiplexer over poll(2), for any Unix system.
 //
 // It keeps every rule of the contract in package mux. What it can do, as
@@ -18,8 +20,9 @@
 // Modify or Remove. Those calls, made while another goroutine is blocked in
 // Wait, take effect for that Wait: the Multiplexer interrupts its own
 // ppoll through its wake descriptor (an eventfd on Linux, a pipe
-// elsewhere) and calls again with the time left. EINTR is retried the same
-// way. When more descriptors are ready than fit in the events slice, the
+// elsewhere) and calls again with the time left; a Wait(0), which does not
+// block, leaves the wake descriptor out of its call. EINTR is retried the
+// same way. When more descriptors are ready than fit in the events slice, the
 // next Wait starts its scan where the last one stopped, so none starves.
 //
 // # Testing

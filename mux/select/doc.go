@@ -1,3 +1,5 @@
+//go:build unix
+
 // Package selectmux is a mux.Multiplexer over select(2), for any Unix
 // system. (select is a Go keyword, hence the package name.)
 //
@@ -25,7 +27,8 @@
 // Add, Modify and Remove made while another goroutine is blocked in Wait
 // take effect for that Wait, as in package mux/poll: the Multiplexer
 // interrupts its own call through its wake descriptor and calls again with
-// the time left.
+// the time left; a Wait(0), which does not block, leaves the wake
+// descriptor out of its call.
 //
 // # Testing
 //

@@ -1,3 +1,5 @@
+//go:build unix
+
 package timeout_test
 
 import (

@@ -104,7 +104,10 @@ func kernelEvents(interest mux.Events) uint32 {
 	return ev
 }
 
-// events is the mux conditions of an epoll mask.
+// events is the mux conditions of an epoll mask. A hangup or an error
+// makes a descriptor Readable and Writable too (a read returns end of
+// file or the error, a write fails at once): a pipe whose writer closed
+// reports only EPOLLHUP, and is at end of file.
 func events(mask uint32) mux.Events {
 	var ev mux.Events
 	for _, c := range [...]struct {
@@ -112,7 +115,9 @@ func events(mask uint32) mux.Events {
 		cond mux.Events
 	}{
 		{unix.EPOLLIN, mux.Readable}, {unix.EPOLLOUT, mux.Writable}, {unix.EPOLLPRI, mux.Priority},
-		{unix.EPOLLRDHUP, mux.ReadHangup}, {unix.EPOLLHUP, mux.Hangup}, {unix.EPOLLERR, mux.Error},
+		{unix.EPOLLRDHUP, mux.ReadHangup | mux.Readable},
+		{unix.EPOLLHUP, mux.Hangup | mux.Readable | mux.Writable},
+		{unix.EPOLLERR, mux.Error | mux.Readable | mux.Writable},
 	} {
 		if mask&c.bit != 0 {
 			ev |= c.cond
@@ -164,6 +169,11 @@ func (m *Mux) Add(fd int, interest mux.Events) error {
 	defer m.mu.Unlock()
 	if err := m.check("add", fd, interest); err != nil {
 		return err
+	}
+	if fd == m.epfd || fd == m.wakefd {
+		// Its own descriptors, under a number the caller still holds:
+		// the wake descriptor would be reported on every Wake.
+		return opError("add", fd, mux.ErrInvalid, nil)
 	}
 	if m.added(fd) {
 		// Closed while added and not reused: a bad descriptor comes before

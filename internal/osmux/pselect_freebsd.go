@@ -1,6 +1,6 @@
 //go:build freebsd
 
-package selectmux
+package osmux
 
 import (
 	"time"
@@ -9,16 +9,11 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-const resolution = time.Nanosecond
+const selectResolution = time.Nanosecond
 
-// pselect waits with nanosecond resolution; a negative left waits forever.
+// Pselect calls pselect(2): ts nil waits until something is ready.
 // golang.org/x/sys/unix has no Pselect for FreeBSD, so call it directly.
-func pselect(nfd int, r, w, e *unix.FdSet, left time.Duration) (int, error) {
-	var ts *unix.Timespec
-	if left >= 0 {
-		t := unix.NsecToTimespec(int64(left))
-		ts = &t
-	}
+func Pselect(nfd int, r, w, e *unix.FdSet, ts *unix.Timespec) (int, error) {
 	n, _, errno := unix.Syscall6(unix.SYS_PSELECT, uintptr(nfd), uintptr(unsafe.Pointer(r)),
 		uintptr(unsafe.Pointer(w)), uintptr(unsafe.Pointer(e)), uintptr(unsafe.Pointer(ts)), 0)
 	if errno != 0 {

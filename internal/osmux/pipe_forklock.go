@@ -1,6 +1,6 @@
 //go:build darwin || aix
 
-package pollset
+package osmux
 
 import (
 	"syscall"

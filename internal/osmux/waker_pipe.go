@@ -1,11 +1,11 @@
 //go:build unix && !linux
 
-package pollset
+package osmux
 
 import "golang.org/x/sys/unix"
 
-// waker is the wake descriptor: the two ends of a non-blocking,
-// close-on-exec pipe on systems without eventfd.
+// waker is the descriptor that makes a blocked call return: the two ends
+// of a non-blocking, close-on-exec pipe on systems without eventfd.
 type waker struct {
 	r, w int
 }
@@ -18,6 +18,7 @@ func newWaker() (waker, error) {
 	return waker{p[0], p[1]}, nil
 }
 
+// signal writes a byte, which makes the read end readable.
 func (k *waker) signal() error {
 	b := [1]byte{1}
 	for {
@@ -25,14 +26,14 @@ func (k *waker) signal() error {
 		switch err {
 		case unix.EINTR:
 			continue
-		case unix.EAGAIN: // the pipe is full: it is readable anyway
+		case unix.EAGAIN: // the pipe is full: readable anyway
 			return nil
 		}
 		return err
 	}
 }
 
-// drain reads until the pipe is empty. The Set writes at most one byte
+// drain reads until the pipe is empty. A Core writes at most one byte
 // between drains, so this is one read in practice.
 func (k *waker) drain() {
 	var buf [64]byte
