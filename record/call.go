@@ -73,6 +73,16 @@ func (o Op) hasFD() bool {
 	return false
 }
 
+// counts reports whether calls of o return a number: bytes moved, a
+// descriptor or events reported.
+func (o Op) counts() bool {
+	switch o {
+	case OpRead, OpWrite, OpAccept, OpDial, OpListen, OpWait:
+		return true
+	}
+	return false
+}
+
 // A Call is one recorded call with its arguments and its result: what
 // the code under test asked and what it was told.
 type Call struct {
@@ -112,7 +122,10 @@ var castagnoli = crc32.MakeTable(crc32.Castagnoli)
 func Checksum(p []byte) uint32 { return crc32.Checksum(p, castagnoli) }
 
 // String formats c on one line, its bytes quoted up to 32 of them, such
-// as `12 +1.5ms read fd=8 4096 -> 1460 "HTTP/1.1 200 OK\r\n"…`.
+// as `12 +1.5ms read fd=8 4096 -> 1460 "HTTP/1.1 200 OK\r\n"…`: its Seq,
+// its time, what was asked and, after the arrow, what was answered — the
+// count and the error if any, or for a call without a count "ok" or the
+// error.
 func (c Call) String() string { return c.Text(32) }
 
 // Text formats c as String does, quoting up to max of its bytes (all of
@@ -128,10 +141,17 @@ func (c Call) Text(max int) string {
 		return b.String()
 	}
 	b.WriteString(" -> ")
-	b.WriteString(strconv.Itoa(c.N))
-	if c.Err != nil {
-		b.WriteByte(' ')
+	switch {
+	case c.Op.counts():
+		b.WriteString(strconv.Itoa(c.N))
+		if c.Err != nil {
+			b.WriteByte(' ')
+			b.WriteString(c.Err.Error())
+		}
+	case c.Err != nil:
 		b.WriteString(c.Err.Error())
+	default:
+		b.WriteString("ok")
 	}
 	switch c.Op {
 	case OpWait:
