@@ -185,7 +185,12 @@ func (c Call) call() string {
 	case OpAdd, OpModify:
 		s += " " + c.Interest.String()
 	case OpWait:
-		s += " " + strconv.Itoa(c.Size) + " " + c.Timeout.String()
+		s += " " + strconv.Itoa(c.Size) + " "
+		if c.Timeout < 0 {
+			s += "forever" // no deadline: it waits until something is ready
+		} else {
+			s += c.Timeout.String()
+		}
 	}
 	return s
 }

@@ -290,7 +290,7 @@ func TestPrint(t *testing.T) {
 		9:  fmt.Sprintf("9 +1ms read fd=%d 16 -> 0 resource temporarily unavailable", s),
 		10: fmt.Sprintf("10 +1ms add fd=%d Readable -> fake: add fd %d: mux: descriptor already added: file exists", c, c),
 		11: "11 +2ms now",
-		14: "14 +2ms wait 8 -1ns -> 0 (took 0s)",
+		14: "14 +2ms wait 8 forever -> 0 (took 0s)",
 		15: fmt.Sprintf("15 +2ms remove fd=%d -> ok", c),
 	}
 	for i, w := range want {
