@@ -111,7 +111,8 @@ func (o outcome) check() error {
 // TestRecordAndReplay records the exchange on loopback with epoll — with
 // a short write, an EAGAIN and a reset in it — and replays it on the
 // fake: the replay, recorded in turn, is the same as the recording call
-// for call, and the loop's outcome is the same.
+// for call, the loop's outcome is the same, and a second replay makes
+// the fake do just what the first did.
 func TestRecordAndReplay(t *testing.T) {
 	rec := recordLoopback(t)
 	for _, want := range []struct {
@@ -155,6 +156,22 @@ func TestRecordAndReplay(t *testing.T) {
 	}
 	if i := record.Diff(rec.Calls, replayed.Calls); i >= 0 {
 		t.Fatalf("the replay differs from the recording at call %d of %d:\n\trecorded: %v\n\treplayed: %v", i+1, len(rec.Calls), at(rec.Calls, i), at(replayed.Calls, i))
+	}
+
+	// Replayed again, unrecorded: the fake makes the same calls, in the
+	// same virtual time.
+	rp2, err := replay.New(rec, replay.Config{})
+	if err != nil {
+		t.Fatalf("replay.New = %v", err)
+	}
+	lfd, _ = rp2.Sys().Listen("127.0.0.1:0")
+	exchange(rp2.Mux(), rp2.Sys(), lfd, dialed(rec), 0)
+	rp2.Mux().Close()
+	if err := rp2.Close(); err != nil {
+		t.Fatalf("the second replay: %v", err)
+	}
+	if h1, h2 := rp.Kernel().TraceHash(), rp2.Kernel().TraceHash(); h1 != h2 {
+		t.Errorf("two replays of one recording have trace hashes %#x and %#x; want one", h1, h2)
 	}
 }
 
@@ -283,5 +300,27 @@ func TestTakeOver(t *testing.T) {
 	}
 	if len(hashes) < 5 {
 		t.Errorf("10 seeds gave %d different runs; want the seeds to explore", len(hashes))
+	}
+}
+
+// TestTakeOverAtDivergence: a changed loop — its client reads 1024 bytes
+// at a time — replayed with the takeover at the call where it parted
+// from the recording runs on to the end in the recorded world, with no
+// faults: the client gets the whole response and the server connection
+// the reset, as recorded. So a recording stays a test of the code once
+// it has changed.
+func TestTakeOverAtDivergence(t *testing.T) {
+	rec := recordLoopback(t)
+	_, err := replayExchange(t, rec, replay.Config{}, 1024, nil)
+	var d *replay.Divergence
+	if !errors.As(err, &d) {
+		t.Fatalf("the changed loop's replay ended with %v; want a *replay.Divergence", err)
+	}
+	o, err := replayExchange(t, rec, replay.Config{TakeOver: d.Seq}, 1024, nil)
+	if err != nil {
+		t.Fatalf("taken over at call %d, the replay's Close = %v; want nil", d.Seq, err)
+	}
+	if err := o.check(); err != nil {
+		t.Errorf("taken over at call %d: %v", d.Seq, err)
 	}
 }
