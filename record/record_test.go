@@ -325,3 +325,73 @@ func TestDiff(t *testing.T) {
 		t.Errorf("Diff with the recording cut after 10 calls = %d; want 10", i)
 	}
 }
+
+// overcounting is a broken Multiplexer whose Wait says it reported more
+// events than its slice holds.
+type overcounting struct{ mux.Multiplexer }
+
+func (overcounting) Wait(events []mux.Event, _ time.Duration) (int, error) {
+	for i := range events {
+		events[i] = mux.Event{FD: 7, Events: mux.Readable}
+	}
+	return len(events) + 1, nil
+}
+
+// TestBrokenCount: a Wait whose count runs past its slice is recorded
+// with the events the slice holds, and the count is handed back to the
+// loop as the backend gave it; the recorder does not panic.
+func TestBrokenCount(t *testing.T) {
+	k := fake.New(fake.Config{})
+	m, err := k.NewMux()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var buf bytes.Buffer
+	r, err := record.New(&buf, overcounting{m}, k, record.Config{Clock: k.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := r.Mux().Wait(make([]mux.Event, 2), 0); n != 3 || err != nil {
+		t.Errorf("Wait through the recorder = %d, %v; want the backend's 3, nil", n, err)
+	}
+	r.Close()
+	rec, err := record.Read(&buf)
+	if err != nil || len(rec.Calls) != 1 || rec.Calls[0].N != 2 || len(rec.Calls[0].Events) != 2 {
+		t.Fatalf("read back: %v, %v; want one Wait with the 2 events its slice held", rec, err)
+	}
+}
+
+// miscounting is a broken Sys whose reads say they moved -1 bytes with
+// EAGAIN, and whose writes one byte more than they were given.
+type miscounting struct{ *fake.Kernel }
+
+func (miscounting) Read(int, []byte) (int, error)      { return -1, syscall.EAGAIN }
+func (miscounting) Write(_ int, p []byte) (int, error) { return len(p) + 1, nil }
+
+// TestBrokenIOCount: reads and writes whose counts fall outside their
+// buffer are recorded with the nearest count inside it, and the
+// recording reads back whole.
+func TestBrokenIOCount(t *testing.T) {
+	k := fake.New(fake.Config{})
+	m, err := k.NewMux()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	var buf bytes.Buffer
+	r, err := record.New(&buf, m, miscounting{k}, record.Config{Clock: k.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Sys().Read(3, make([]byte, 8))
+	r.Sys().Write(3, []byte("abc"))
+	r.Close()
+	rec, err := record.Read(&buf)
+	if err != nil || len(rec.Calls) != 2 {
+		t.Fatalf("read back: %v, %v; want the read and the write", rec, err)
+	}
+	if rd, wr := rec.Calls[0], rec.Calls[1]; rd.N != 0 || rd.Err != syscall.EAGAIN || wr.N != 3 || string(wr.Data) != "abc" {
+		t.Errorf("recorded %v and %v; want a read of 0 bytes with EAGAIN and a write of the 3 given", rd, wr)
+	}
+}

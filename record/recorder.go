@@ -198,11 +198,14 @@ func (m *recMux) Wait(events []mux.Event, timeout time.Duration) (int, error) {
 	n, err := m.m.Wait(events, timeout)
 	took := r.since() - at
 	if r.begin(OpWait, at) {
+		// A count outside events (a broken backend's) is recorded as the
+		// events there are, not followed out of range.
+		k := max(0, min(n, len(events)))
 		r.enc.uint(len(events))
 		r.enc.int(int(timeout))
 		r.enc.uint(int(took))
-		r.enc.uint(n)
-		for _, ev := range events[:n] {
+		r.enc.uint(k)
+		for _, ev := range events[:k] {
 			r.enc.int(ev.FD)
 			r.enc.uint(int(ev.Events))
 		}
@@ -255,12 +258,16 @@ func (s *recSys) Write(fd int, p []byte) (int, error) {
 }
 
 // io encodes the fields of a read or a write of p that moved n bytes.
+// A count outside p (a broken Sys's, such as -1 with an error) is
+// recorded as the nearest count inside it, so that the recording stays
+// readable.
 func (r *Recorder) io(fd int, p []byte, n int, err error, keep int) {
+	n = max(0, min(n, len(p)))
 	r.enc.int(fd)
 	r.enc.int(len(p))
 	r.enc.int(n)
 	r.enc.error(err)
-	r.enc.data(p[:max(0, min(n, len(p)))], keep)
+	r.enc.data(p[:n], keep)
 }
 
 func (s *recSys) Close(fd int) error {
