@@ -62,7 +62,6 @@ type chunk struct {
 type listener struct {
 	addr    string  // the fake's address it listens on
 	accepts []*conn // the connections accepted, in order
-	dialed  int     // how many of them a client has dialed
 }
 
 // A note is what the world does before one recorded call, and with what.
