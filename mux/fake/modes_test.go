@@ -251,3 +251,30 @@ func TestAgainFaultUnderEdges(t *testing.T) {
 		t.Fatalf("Read = %d, %v; want the byte", n, err)
 	}
 }
+
+// TestEdgeTriggeredStallNamesStranded: a loop that blocks in Wait(-1)
+// after it stopped reading before EAGAIN, edge-triggered, is woken by
+// nothing; the stall detector fails the Wait and names the descriptor.
+func TestEdgeTriggeredStallNamesStranded(t *testing.T) {
+	k := fake.New(fake.Config{Stall: 50 * time.Millisecond})
+	m, _ := k.NewMux()
+	a, b, _ := k.Pair()
+	m.Add(a, mux.Readable|mux.EdgeTriggered)
+	k.Write(b, []byte("0123456789"))
+	events := make([]mux.Event, 4)
+	if n, err := m.Wait(events, -1); n != 1 || err != nil {
+		t.Fatalf("Wait(-1) after data arrived = %v, %v; want fd %d Readable", events[:n], err, a)
+	}
+	k.Read(a, make([]byte, 4)) // 4 of 10 bytes, and back to Wait
+	_, err := m.Wait(events, -1)
+	var stall *fake.StallError
+	if !errors.As(err, &stall) {
+		t.Fatalf("Wait(-1) with 6 bytes left unread under edges = %v; want a *fake.StallError", err)
+	}
+	if len(stall.Stranded) != 1 || stall.Stranded[0].FD != a || stall.Stranded[0].Unread != 6 {
+		t.Errorf("StallError.Stranded = %v; want fd %d with its 6 unread bytes", stall.Stranded, a)
+	}
+	if want := fmt.Sprintf("fd %d has 6 unread bytes", a); !strings.Contains(err.Error(), want) {
+		t.Errorf("the error says %q; want it to say %q", err, want)
+	}
+}
