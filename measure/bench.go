@@ -1,3 +1,5 @@
+//go:build unix
+
 package measure
 
 import (
@@ -9,7 +11,7 @@ import (
 	"github.com/muxkit/muxkit/mux"
 )
 
-// Prepare makes a Scenario with open, skipping the benchmark if the system cannot hold
+// Prepare makes a [Scenario] with open, skipping the benchmark if the system cannot hold
 // the scenario (too few descriptors, or beyond select's FD_SETSIZE).
 func Prepare(b *testing.B, open func() (*Scenario, error)) *Scenario {
 	b.Helper()

@@ -3,8 +3,8 @@
 // package report, for the backends of this module and for any other.
 //
 // Every scenario is prepared twice over the same kind of descriptors, as
-// a Scenario: Mux runs it through a backend's mux.Multiplexer, Raw through
-// the backend's raw loop (backend.RawLoop), which makes the same system
+// a [Scenario]: Mux runs it through a backend's [mux.Multiplexer], Raw
+// through the backend's raw loop ([backend.RawLoop]), which makes the same system
 // calls directly and nothing else — no locks, no checks, no deadline, no
 // rotation. The raw loop is what a hand-written event loop costs at least,
 // so Mux/Raw is the price of the contract. The backends of this module
@@ -12,7 +12,7 @@
 // same arguments: epoll_pwait (unix.EpollWait) for timeout 0, ppoll and
 // pselect6 on Linux, ppoll and pselect on FreeBSD, poll and select
 // elsewhere. A backend registered without a raw loop is measured on its
-// own: its Scenarios have no Raw, and Compare gives its time with no
+// own: its Scenarios have no Raw, and [Compare] gives its time with no
 // ratio.
 //
 // The scenarios are:
@@ -26,7 +26,7 @@
 //     system calls it stands for;
 //   - Timeout: how long Wait(d) takes with nothing ready.
 //
-// Compare runs the two sides of a Scenario in alternating short chunks and
+// [Compare] runs the two sides of a [Scenario] in alternating short chunks and
 // returns the median ratio of their adjacent chunks, which stays steady on
 // a shared, noisy machine where absolute times do not. Prepare and Bench
 // do the same inside a testing.B, so a backend's own benchmarks are a few
@@ -38,6 +38,10 @@
 //		measure.Bench(b, p, "raw", "mux")
 //	}
 //
-// The scenarios take a backend.Backend: one from backend.Lookup, or one
+// The scenarios take a [backend.Backend]: one from [backend.Lookup], or one
 // made on the spot.
+//
+// It builds on Unix systems only: its scenarios are made of the
+// descriptors and system calls of the OS backends (socketpairs, pipes,
+// epoll, poll, select), which other systems do not have.
 package measure

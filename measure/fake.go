@@ -1,3 +1,5 @@
+//go:build unix
+
 package measure
 
 import (
@@ -18,7 +20,7 @@ func fakeKernel(fds int) *fake.Kernel {
 // FakeWait is Wait for package mux/fake: Mux is the fake's Wait over
 // virtual descriptors (one ready among idle ones, each one end of a
 // virtual socketpair), Raw the raw loop of this system's best backend
-// (the first of backend.Names with one: epoll on Linux) over the same
+// (the first of [backend.Names] with one: epoll on Linux) over the same
 // numbers of real descriptors.
 func FakeWait(idle int) (*Scenario, error) {
 	p := &Scenario{PerOp: 1}

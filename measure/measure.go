@@ -1,3 +1,5 @@
+//go:build unix
+
 package measure
 
 import (
@@ -10,7 +12,7 @@ import (
 
 // ErrResources is wrapped by the error of a scenario that cannot get the
 // descriptors it needs (the open-file limit is too low). Benchmarks skip
-// on it, as they do on mux.ErrFDLimit (select beyond FD_SETSIZE).
+// on it, as they do on [mux.ErrFDLimit] (select beyond FD_SETSIZE).
 var ErrResources = errors.New("measure: not enough descriptors")
 
 // Scenario is one scenario prepared twice, over the same kind of
@@ -68,7 +70,7 @@ func (r *resources) close() error {
 	return errors.Join(errs...)
 }
 
-// Comparison is what Compare measured.
+// Comparison is what [Compare] measured.
 type Comparison struct {
 	Raw, Mux time.Duration // median time of one operation of each side; Raw is 0 without a raw side
 	Ratio    float64       // median of Mux/Raw over rounds, each side timed back to back; 0 without a raw side

@@ -1,3 +1,5 @@
+//go:build unix
+
 package measure
 
 import (
@@ -169,7 +171,7 @@ func writeFull(fd int, p []byte) error {
 	}
 }
 
-// Wait returns a Scenario whose operation is one Wait with timeout 0 that
+// Wait returns a [Scenario] whose operation is one Wait with timeout 0 that
 // reports the one ready descriptor (a socket with a byte to read) among
 // idle descriptors that are never ready. The ready one is added last, so
 // that poll and select scan every entry to find it, both sides alike.

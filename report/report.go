@@ -1,3 +1,5 @@
+//go:build unix
+
 package report
 
 import (
@@ -126,7 +128,7 @@ func (r *Report) Failed() bool {
 // Run checks and measures the named backends — registered ones, or
 // FakeName — with budget bud, saying what it does on progress (nil for
 // silence). A name that is not registered is an error wrapping
-// backend.ErrUnknown, as is a backend that cannot run the suite; a failed
+// [backend.ErrUnknown], as is a backend that cannot run the suite; a failed
 // check or measurement is not an error but part of the Report (see
 // Failed).
 func Run(names []string, bud Budget, progress io.Writer) (*Report, error) {

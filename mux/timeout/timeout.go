@@ -3,16 +3,16 @@
 // contract's rules on timeouts (rule 4) and EINTR (rule 5) are written
 // once. Backends outside this module use it too.
 //
-// A Wait fixes its deadline once, when it starts (Start), and asks the
-// Deadline how long is left (Left) each time it calls the kernel: after
+// A Wait fixes its deadline once, when it starts ([Start]), and asks the
+// Deadline how long is left ([Deadline.Left]) each time it calls the kernel: after
 // EINTR, or after any other early return with nothing to report, the call
 // is made again for the time left, so a Wait interrupted by signals ends
 // on time instead of starting its timeout over, and never before it.
 //
-// A kernel that takes milliseconds gets Millis(left), rounded up: a 100µs
+// A kernel that takes milliseconds gets [Millis](left), rounded up: a 100µs
 // timeout becomes 1ms, not 0, which would make the Wait return at once
 // and its caller spin. A kernel that takes a timespec can be handed left
-// as nanoseconds directly. Huge timeouts are clamped (Max, and MaxInt32
+// as nanoseconds directly. Huge timeouts are clamped ([Max], and MaxInt32
 // milliseconds in Millis) rather than overflowing into a negative value,
 // which the kernel would read as "forever" or reject.
 package timeout
@@ -22,7 +22,7 @@ import (
 	"time"
 )
 
-// Max is the longest timeout honoured: Start clamps longer ones to it
+// Max is the longest timeout honoured: [Start] clamps longer ones to it
 // (about 146 years), so that the deadline cannot overflow.
 const Max = time.Duration(1 << 62)
 
@@ -33,7 +33,7 @@ type Deadline struct {
 }
 
 // Start fixes the deadline of a Wait called with timeout d: d < 0 blocks
-// until an event, d == 0 polls, and d > 0 ends d (at most Max) from now.
+// until an event, d == 0 polls, and d > 0 ends d (at most [Max]) from now.
 // Only d > 0 reads the clock.
 func Start(d time.Duration) Deadline {
 	switch {
