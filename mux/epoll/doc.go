@@ -1,8 +1,8 @@
 //go:build unix
 
 // Package epoll is the Linux epoll(7) backend of muxkit: a
-// mux.Multiplexer that keeps every rule of the contract stated in package
-// mux.
+// [mux.Multiplexer] that keeps every rule of the contract stated in package
+// [mux].
 //
 //	m, err := epoll.New()
 //	...
@@ -25,7 +25,7 @@
 //
 // Timeouts use epoll_pwait2 with nanosecond resolution where the kernel has
 // it (Linux 5.11 and later), and otherwise epoll_wait with the timeout
-// rounded up to whole milliseconds; Info.Resolution says which. EINTR is
+// rounded up to whole milliseconds; [mux.Info].Resolution says which. EINTR is
 // retried with the time left before a deadline fixed when Wait started.
 //
 // The kernel keeps its ready list in round-robin order, so when more
@@ -63,13 +63,14 @@
 // # Other systems
 //
 // On systems other than Linux the package compiles, so code that chooses a
-// backend at run time builds everywhere, but New returns an error wrapping
-// errors.ErrUnsupported, and so does every method of Mux except Close.
+// backend at run time builds everywhere, but [New] returns an error wrapping
+// [errors.ErrUnsupported], and so does every method of [Mux] except Close.
 //
 // # Testing
 //
-// The package's tests run the shared suite of package conformance, which
-// checks each rule of the contract against this backend. To test code that
-// uses a Multiplexer without real descriptors or real time, use package
-// mux/fake.
+// The package's tests run the shared suite of package
+// [github.com/muxkit/muxkit/conformance], which checks each rule of the
+// contract against this backend. To test code that uses a Multiplexer
+// without real descriptors or real time, use package
+// [github.com/muxkit/muxkit/mux/fake].
 package epoll

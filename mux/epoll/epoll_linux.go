@@ -8,7 +8,7 @@ import (
 )
 
 // Mux is an epoll(7) instance with an eventfd for Wake. Its methods Add,
-// Modify, Remove, Wait, Wake and Close are those of mux.Multiplexer, as
+// Modify, Remove, Wait, Wake and Close are those of [mux.Multiplexer], as
 // package mux documents them, and are safe for concurrent use; Info
 // describes it. Close releases the epoll descriptor and the eventfd. The
 // zero Mux is closed; use New.

@@ -1,12 +1,13 @@
 //go:build unix
 
-// Package poll is a mux.Multiplexer over poll(2), for any Unix system.
+// Package poll is a [mux.Multiplexer] over poll(2), for any Unix system.
 //
-// It keeps every rule of the contract in package mux. What it can do, as
-// Info reports it:
+// It keeps every rule of the contract in package [mux]. What it can do, as
+// [mux.Info] reports it:
 //
-//   - it reports Readable, Writable, Priority, Hangup and Error, and
-//     ReadHangup (POLLRDHUP) on Linux;
+//   - it reports [mux.Readable], [mux.Writable], [mux.Priority],
+//     [mux.Hangup] and [mux.Error], and [mux.ReadHangup] (POLLRDHUP) on
+//     Linux;
 //   - a descriptor closed while added (POLLNVAL) is reported as Error, not
 //     as Readable|Writable, so a loop does not spin on it;
 //   - there is no limit on descriptor numbers beyond the process's;
@@ -27,7 +28,8 @@
 //
 // # Testing
 //
-// Package conformance runs the contract's checks against this backend
-// (see conformance_test.go); package mux/fake stands in for any backend in
+// Package [github.com/muxkit/muxkit/conformance] runs the contract's
+// checks against this backend (see conformance_test.go); package
+// [github.com/muxkit/muxkit/mux/fake] stands in for any backend in
 // tests of event-loop code.
 package poll

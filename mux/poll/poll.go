@@ -7,7 +7,7 @@ import (
 	"github.com/muxkit/muxkit/mux"
 )
 
-// Mux is a mux.Multiplexer over poll(2). Its methods Add, Modify, Remove,
+// Mux is a [mux.Multiplexer] over poll(2). Its methods Add, Modify, Remove,
 // Wait, Wake and Close are those of the interface, as package mux
 // documents them, and are safe for concurrent use; Info describes it. The
 // zero Mux is closed; use New.

@@ -1,16 +1,16 @@
 //go:build unix
 
-// Package selectmux is a mux.Multiplexer over select(2), for any Unix
+// Package selectmux is a [mux.Multiplexer] over select(2), for any Unix
 // system. (select is a Go keyword, hence the package name.)
 //
-// It keeps every rule of the contract in package mux. What it can do, as
-// Info reports it:
+// It keeps every rule of the contract in package [mux]. What it can do, as
+// [mux.Info] reports it:
 //
 //   - it reports Readable, Writable, Priority (select's exception set) and
 //     Error; it cannot tell a hangup from readability, so it never reports
 //     Hangup or ReadHangup;
 //   - it watches descriptors below FD_SETSIZE (1024) only: Add of a larger
-//     one is mux.ErrFDLimit (golang.org/x/sys/unix's FdSet would panic);
+//     one is [mux.ErrFDLimit] (golang.org/x/sys/unix's FdSet would panic);
 //   - the cost of Wait grows with the largest added descriptor;
 //   - regular files are accepted and reported always ready;
 //   - timeouts have a resolution of 1ns where pselect is available
@@ -25,14 +25,16 @@
 // that the input sets are never mistaken for results.
 //
 // Add, Modify and Remove made while another goroutine is blocked in Wait
-// take effect for that Wait, as in package mux/poll: the Multiplexer
+// take effect for that Wait, as in package
+// [github.com/muxkit/muxkit/mux/poll]: the Multiplexer
 // interrupts its own call through its wake descriptor and calls again with
 // the time left; a Wait(0), which does not block, leaves the wake
 // descriptor out of its call.
 //
 // # Testing
 //
-// Package conformance runs the contract's checks against this backend
-// (see conformance_test.go); package mux/fake stands in for any backend in
+// Package [github.com/muxkit/muxkit/conformance] runs the contract's
+// checks against this backend (see conformance_test.go); package
+// [github.com/muxkit/muxkit/mux/fake] stands in for any backend in
 // tests of event-loop code.
 package selectmux

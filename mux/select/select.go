@@ -7,7 +7,7 @@ import (
 	"github.com/muxkit/muxkit/mux"
 )
 
-// Mux is a mux.Multiplexer over select(2). Its methods Add, Modify, Remove,
+// Mux is a [mux.Multiplexer] over select(2). Its methods Add, Modify, Remove,
 // Wait, Wake and Close are those of the interface, as package mux
 // documents them, and are safe for concurrent use; Info describes it. The
 // zero Mux is closed; use New.
@@ -27,7 +27,7 @@ var _ interface {
 } = (*Mux)(nil)
 
 // New returns a Multiplexer over select(2). Close it to release its wake
-// descriptor. It fails with mux.ErrFDLimit if the wake descriptor it opens
+// descriptor. It fails with [mux.ErrFDLimit] if the wake descriptor it opens
 // is not below FD_SETSIZE.
 func New() (*Mux, error) {
 	m := new(Mux)

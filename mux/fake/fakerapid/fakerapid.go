@@ -1,4 +1,4 @@
-// Package fakerapid draws the choices of a mux/fake Kernel from a
+// Package fakerapid draws the choices of a [fake.Kernel] from a
 // pgregory.net/rapid property test, so that rapid explores fault
 // schedules and, when one makes the test fail, shrinks it to a minimal
 // one:
@@ -32,7 +32,7 @@ import (
 	"github.com/muxkit/muxkit/mux/fake"
 )
 
-// Choices returns a fake.Chooser that draws every answer from t. A fault
+// Choices returns a [fake.Chooser] that draws every answer from t. A fault
 // fires with its probability, exactly; other answers lean toward small
 // numbers, as rapid's integers do. Use it from t's goroutine only, and
 // with one Kernel: its draws are t's.
