@@ -19,7 +19,8 @@
 // of descriptors (log–log, one line per backend). Progress goes to
 // standard error.
 //
-// Other commands, muxkit fetch and muxkit demo, take their own flags.
+// Other commands, muxkit fetch, muxkit demo and muxkit print (a
+// recording of package record, readably), take their own flags.
 //
 // The exit status of the report is 0 when every backend passes, 1 when
 // one fails a conformance check or a measurement, and 2 for a bad flag,
@@ -53,6 +54,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 			return runFetch(args[1:], stdout, stderr)
 		case "demo":
 			return runDemo(args[1:], stdout, stderr)
+		case "print":
+			return runPrint(args[1:], stdout, stderr)
 		default:
 			fmt.Fprintf(stderr, "muxkit: unknown command %q (the report takes flags only; -h lists them)\n", args[0])
 			return 2

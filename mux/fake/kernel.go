@@ -156,7 +156,6 @@ type Kernel struct {
 	// Fixed at New.
 	epoch   time.Time
 	bufSize int
-	latency time.Duration
 	delay   time.Duration
 	jitter  time.Duration
 	fdLimit int
@@ -167,6 +166,7 @@ type Kernel struct {
 	settle  func()
 
 	// The fields below are guarded by mu.
+	latency   time.Duration // of the connects started from now on (SetLatency)
 	chooser   Chooser
 	faults    Faults
 	odds      [numFaults]float64 // the probability of each fault, from faults
@@ -714,8 +714,8 @@ func (k *Kernel) write(fd int, p []byte) (int, error, bool) {
 		k.send(f.rx, arrival{rst: true})
 		return len(p), nil, true
 	}
-	space := b.space()
-	if space == 0 || f.kind == kindPipeW && len(p) <= pipeBuf && space < len(p) {
+	space := b.space() // below zero when SetReceiveBuffer shrank b under what it holds
+	if space <= 0 || f.kind == kindPipeW && len(p) <= pipeBuf && space < len(p) {
 		return 0, syscall.EAGAIN, false
 	}
 	if k.fire(faultAgain, f, nil) {
@@ -760,7 +760,7 @@ func (k *Kernel) urgent(fd int) error {
 		return syscall.ENOTCONN
 	case f.wrShut || f.tx.gone:
 		return syscall.EPIPE
-	case f.tx.space() == 0:
+	case f.tx.space() <= 0:
 		return syscall.EAGAIN
 	}
 	f.tx.urgentAt = f.tx.written

@@ -199,6 +199,42 @@ func (k *Kernel) SetDelay(fd int, delay, jitter time.Duration) error {
 	})
 }
 
+// SetLatency sets how long, in virtual time, the connects started from
+// now on stay in progress before they complete or fail, in place of
+// Config.Latency; with d zero or negative they complete at the next Wait
+// or Advance. Connects in progress keep their own. It is how a test
+// makes one connect slow, and how package record/replay completes a
+// replayed connect when the recorded one completed.
+func (k *Kernel) SetLatency(d time.Duration) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.latency = max(d, 0)
+	k.record(opLatency, -1, int64(d), 0, nil)
+}
+
+// SetReceiveBuffer sets how many bytes the stream socket fd holds on
+// their way to it — written by the other end and not yet read — in place
+// of Config.Buffer, like SO_RCVBUF without its doubling and minimum: the
+// other end's writes are short, and return EAGAIN, once that many are
+// unread. n may be below what fd holds now; then nothing more fits, and
+// the other end is not Writable, until fd has read below n. It is how a
+// test makes a slow reader, and how package record/replay gives a
+// replayed write the room the recorded one had.
+func (k *Kernel) SetReceiveBuffer(fd, n int) error {
+	return k.call(opRcvBuf, fd, int64(n), func(f *file) error {
+		switch {
+		case f.kind != kindStream:
+			return syscall.ENOTSOCK
+		case n < 0:
+			return syscall.EINVAL
+		}
+		f.rx.cap = n
+		k.touchBuf(f.rx) // the writer's room changed
+		k.changed()
+		return nil
+	})
+}
+
 // send puts a on its way through b: at once when b has no delay and
 // nothing is on the way, else at its instant, never before what was sent
 // earlier. k.mu is held.

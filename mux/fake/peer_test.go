@@ -301,3 +301,79 @@ func TestTraceReadable(t *testing.T) {
 		t.Fatalf("Trace().FD(%d) ops = %s; want socket connect add connected wait", c, got)
 	}
 }
+
+// TestSetReceiveBuffer: a receive buffer set below what is unread makes
+// the writer's writes short and then EAGAIN, and the writer is Writable
+// again only once the reader has read below it.
+func TestSetReceiveBuffer(t *testing.T) {
+	k := fake.New(fake.Config{})
+	m := mustMux(t, k)
+	lfd, _ := k.Listen("db:1")
+	c, _ := k.Dial("db:1")
+	k.Advance(time.Millisecond)
+	s, err := k.Accept(lfd)
+	if err != nil {
+		t.Fatalf("Accept = %v", err)
+	}
+	if err := k.SetReceiveBuffer(s, 10); err != nil {
+		t.Fatalf("SetReceiveBuffer(%d, 10) = %v; want nil", s, err)
+	}
+	if n, err := k.Write(c, make([]byte, 25)); n != 10 || err != nil {
+		t.Fatalf("Write(25) into a 10-byte receive buffer = %d, %v; want a short write of 10", n, err)
+	}
+	if n, err := k.Write(c, make([]byte, 15)); n != 0 || err != syscall.EAGAIN {
+		t.Fatalf("Write into a full receive buffer = %d, %v; want EAGAIN", n, err)
+	}
+	mustAdd(t, m, c, mux.Writable)
+	if got := waitFor(t, m, c, 0); got != 0 {
+		t.Errorf("the writer to a full receive buffer was reported %v; want nothing", got)
+	}
+	k.Read(s, make([]byte, 4))
+	if got := waitFor(t, m, c, 0); got != mux.Writable {
+		t.Errorf("after the reader read 4 of 10 bytes the writer was reported %v; want Writable", got)
+	}
+	k.SetReceiveBuffer(s, 3) // below the 6 unread
+	if got := waitFor(t, m, c, 0); got != 0 {
+		t.Errorf("with a receive buffer shrunk below what is unread the writer was reported %v; want nothing", got)
+	}
+	if n, err := k.Write(c, make([]byte, 5)); n != 0 || err != syscall.EAGAIN {
+		t.Errorf("Write with a receive buffer shrunk below what is unread = %d, %v; want EAGAIN", n, err)
+	}
+	k.Read(s, make([]byte, 4)) // 2 left: room for 1
+	if n, err := k.Write(c, make([]byte, 5)); n != 1 || err != nil {
+		t.Errorf("Write(5) with room for 1 = %d, %v; want 1", n, err)
+	}
+	for _, bad := range []struct {
+		fd, n int
+		want  error
+	}{{lfd, 10, syscall.ENOTSOCK}, {s, -1, syscall.EINVAL}, {99, 10, syscall.EBADF}} {
+		if err := k.SetReceiveBuffer(bad.fd, bad.n); err != bad.want {
+			t.Errorf("SetReceiveBuffer(%d, %d) = %v; want %v", bad.fd, bad.n, err, bad.want)
+		}
+	}
+}
+
+// TestSetLatency: connects started after SetLatency take that long to
+// complete; those in progress keep their own.
+func TestSetLatency(t *testing.T) {
+	k := fake.New(fake.Config{Latency: time.Second})
+	m := mustMux(t, k)
+	k.Listen("db:1")
+	k.SetLatency(5 * time.Millisecond)
+	slow, _ := k.Dial("db:1")
+	k.SetLatency(0)
+	fast, _ := k.Dial("db:1")
+	mustAdd(t, m, slow, mux.Writable)
+	mustAdd(t, m, fast, mux.Writable)
+	start := k.Elapsed()
+	if got := waitFor(t, m, fast, time.Minute); got != mux.Writable || k.Elapsed() != start {
+		t.Errorf("a connect started after SetLatency(0) = %v after %v; want Writable at the first Wait", got, k.Elapsed()-start)
+	}
+	if got := waitFor(t, m, slow, 0); got != 0 {
+		t.Errorf("a connect started after SetLatency(5ms) = %v at once; want it in progress", got)
+	}
+	m.Remove(fast)
+	if got := waitFor(t, m, slow, time.Minute); got != mux.Writable || k.Elapsed()-start != 5*time.Millisecond {
+		t.Errorf("a connect started after SetLatency(5ms) = %v after %v; want Writable after 5ms", got, k.Elapsed()-start)
+	}
+}

@@ -55,6 +55,8 @@ const (
 	opNet
 	opConserve
 	opViolation
+	opRcvBuf
+	opLatency
 	numOps
 )
 
@@ -98,6 +100,8 @@ var opNames = [...]string{
 	opNet:       "net",
 	opConserve:  "conserve",
 	opViolation: "violation",
+	opRcvBuf:    "setrcvbuf",
+	opLatency:   "setlatency",
 }
 
 func (o op) String() string {
@@ -114,13 +118,13 @@ func (o op) acts() bool { return notActing&(1<<o) == 0 } // a mask, not a switch
 
 const notActing uint64 = 1<<opConnected | 1<<opRefused | 1<<opAdvance | 1<<opTimer | 1<<opSetFaults |
 	1<<opFault | 1<<opReused | 1<<opNewMux | 1<<opWait | 1<<opWake | 1<<opMuxClose | 1<<opPeer |
-	1<<opConserve | 1<<opViolation
+	1<<opConserve | 1<<opViolation | 1<<opLatency
 
 // uses reports whether o acts on what its descriptor names, for the
 // reuse sanitizer: closing or removing a number is not using it.
 func (o op) uses() bool {
 	switch o {
-	case opRead, opWrite, opModify, opShutdown, opSockErr, opUrgent, opSetDelay, opConnect, opAccept:
+	case opRead, opWrite, opModify, opShutdown, opSockErr, opUrgent, opSetDelay, opRcvBuf, opConnect, opAccept:
 		return true
 	}
 	return false
@@ -162,7 +166,7 @@ func (r Record) call() string {
 		arg = mux.Events(r.Arg).String()
 	case "fault":
 		arg = faultKind(r.Arg).String()
-	case "wait", "advance", "setdelay":
+	case "wait", "advance", "setdelay", "setlatency":
 		arg = time.Duration(r.Arg).String()
 	case "shutdown":
 		arg = [...]string{"SHUT_RD", "SHUT_WR", "SHUT_RDWR"}[min(max(r.Arg, 0), 2)]
