@@ -1,6 +1,12 @@
 package conformance
 
-import "golang.org/x/sys/unix"
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
 
 // blocks returns how many times the calling thread has given up its core
 // of its own accord (voluntary context switches): at least once in every
@@ -13,4 +19,22 @@ func blocks() (int64, bool) {
 		return 0, false
 	}
 	return ru.Nvcsw, true
+}
+
+// awake returns how long the calling thread has been on a core or waiting
+// in a run queue for one (the first two fields of its schedstat): all of a
+// Wait's time if it spins, however small its share of a core on a loaded
+// machine; little of it if it sleeps in the kernel. The Go runtime parks a
+// locked thread now and then, which voluntary context switches count, so
+// a spinner may block a few times; it is still awake nearly throughout.
+func awake() (time.Duration, bool) {
+	b, err := os.ReadFile("/proc/thread-self/schedstat")
+	if err != nil {
+		return 0, false
+	}
+	var run, queued int64
+	if _, err := fmt.Sscan(string(b), &run, &queued); err != nil {
+		return 0, false
+	}
+	return time.Duration(run + queued), true
 }
