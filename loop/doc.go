@@ -24,12 +24,22 @@
 // [Loop.Run] waits on the Multiplexer and hands each reported event to the
 // task that owns the descriptor, as statemachine's "Driving a machine"
 // says: it feeds [statemachine.Ready], performs the [statemachine.Op] the
-// machine asks for through Sys and
-// feeds the result straight back, until the machine asks for nothing; it
-// Modifies the descriptor's interest when the machine says so; and when
+// machine asks for through Sys and feeds the result straight back, until
+// the machine asks for nothing; it then Modifies the descriptor's interest
+// if the machine waits with another one than the Multiplexer has; and when
 // the machine is finished it Removes the descriptor from the Multiplexer,
 // then closes it — always in that order — and calls the task's done
 // function with a [Result].
+//
+// It makes only the system calls an exchange needs: a request whose
+// response is written at once costs one read and one write, and no
+// Modify; a read that returns fewer bytes than it asked for is given to
+// the task with EAGAIN instead of being followed by a read that would say
+// so (level triggering reports whatever arrives later); and after a Wait
+// that reported events it polls the Multiplexer (Wait with a zero
+// timeout) and yields the processor once before it blocks, so that under
+// load it rarely sleeps in the kernel, and the Go runtime does not take
+// its processor away and hand it back around each sleep.
 //
 // It keeps these promises:
 //

@@ -1,7 +1,6 @@
 package loop
 
 import (
-	"errors"
 	"syscall"
 
 	"github.com/muxkit/muxkit/mux"
@@ -64,7 +63,8 @@ func (l *Loop) accept(lfd int) {
 		}
 		fd, err := l.sys.Accept(lfd)
 		if err != nil {
-			if errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR) || errors.Is(err, syscall.ECONNABORTED) {
+			switch errno(err) {
+			case syscall.EAGAIN, syscall.EINTR, syscall.ECONNABORTED:
 				return
 			}
 			// Out of descriptors or memory: the connection stays in the
@@ -97,8 +97,11 @@ func (l *Loop) accept(lfd int) {
 // resourceShortage reports whether err from accept means that the system
 // is short of descriptors or memory for now.
 func resourceShortage(err error) bool {
-	return errors.Is(err, syscall.EMFILE) || errors.Is(err, syscall.ENFILE) ||
-		errors.Is(err, syscall.ENOBUFS) || errors.Is(err, syscall.ENOMEM)
+	switch errno(err) {
+	case syscall.EMFILE, syscall.ENFILE, syscall.ENOBUFS, syscall.ENOMEM:
+		return true
+	}
+	return false
 }
 
 // closeListeners removes and closes every listener.

@@ -3,6 +3,7 @@ package loop_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -112,7 +113,7 @@ func TestMockRemoveBeforeClose(t *testing.T) {
 		m.EXPECT().Add(fd, mux.Writable).Return(nil),
 		m.EXPECT().Wait(gomock.Any(), time.Duration(-1)).DoAndReturn(events(mux.Event{FD: fd, Events: mux.Writable | mux.Error | mux.Hangup})),
 		m.EXPECT().Remove(fd).DoAndReturn(func(int) error { log.add("remove"); return nil }),
-		m.EXPECT().Wait(gomock.Any(), time.Duration(-1)).DoAndReturn(closed),
+		m.EXPECT().Wait(gomock.Any(), gomock.Any()).DoAndReturn(closed),
 	)
 	l, _ := loop.New(loop.Config{Mux: m, Sys: sys})
 	c := statemachine.NewClient(statemachine.ClientConfig{Request: []byte("x")}, epoch)
@@ -133,12 +134,13 @@ func TestMockRemoveBeforeClose(t *testing.T) {
 
 // TestMockWritableOnlyWhilePending: a server connection reads a request,
 // asks for Writable while its response is queued, and drops Writable once
-// the response is written.
+// the response is written. Its read of 3 bytes, of the 4096 it asked for,
+// drained the socket: the loop makes no second read.
 func TestMockWritableOnlyWhilePending(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	m := muxmock.NewMockMultiplexer(ctrl)
 	log := &callLog{}
-	sys := &scriptSys{log: log, reads: []string{"hi\n", ""}, writeN: []int{1, -1, 2}}
+	sys := &scriptSys{log: log, reads: []string{"hi\n"}, writeN: []int{1, -1, 2}}
 	const fd = 9
 	gomock.InOrder(
 		m.EXPECT().Add(fd, mux.Readable).Return(nil),
@@ -158,11 +160,68 @@ func TestMockWritableOnlyWhilePending(t *testing.T) {
 	if err := l.Run(); err != nil {
 		t.Errorf("Run() = %v; want nil when Wait returns ErrClosed", err)
 	}
-	if want := []string{"read", "read", "write", "write", "write", "close"}; !slices.Equal(log.get(), want) {
+	if want := []string{"read", "write", "write", "write", "close"}; !slices.Equal(log.get(), want) {
 		t.Errorf("Sys calls = %v; want %v", log.get(), want)
 	}
 	if !errors.Is(got.Err, mux.ErrClosed) {
 		t.Errorf("Result.Err = %v; want ErrClosed for a task left when the Multiplexer closed", got.Err)
+	}
+}
+
+// TestMockOnlyTheCallsNeeded: once a connection has written, a request
+// costs one read and one write, and no Modify: the response goes out at
+// once, so the Writable the machine asked for meanwhile is never
+// registered. A read that fills the buffer is followed by another; a short
+// one is not. After a Wait that reported events the loop polls, and blocks
+// only when the poll finds nothing, with the time left to the deadline.
+func TestMockOnlyTheCallsNeeded(t *testing.T) {
+	ctrl := gomock.NewController(t)
+	m := muxmock.NewMockMultiplexer(ctrl)
+	log := &callLog{}
+	long := strings.Repeat("a", statemachine.DefaultReadSize)
+	sys := &scriptSys{log: log, reads: []string{"one\n", long, "b\n", "two\n"}, writeN: []int{4, len(long) + 2, 4}}
+	const fd = 6
+	const timeout = 5 * time.Second // from epoch, which the scripted clock never leaves
+	mod := func(ev mux.Events) any {
+		return m.EXPECT().Modify(fd, ev).DoAndReturn(func(int, mux.Events) error { log.add("modify " + ev.String()); return nil })
+	}
+	wait := func(d time.Duration, evs ...mux.Event) any {
+		return m.EXPECT().Wait(gomock.Any(), d).DoAndReturn(func(buf []mux.Event, _ time.Duration) (int, error) {
+			log.add("wait " + d.String())
+			return copy(buf, evs), nil
+		})
+	}
+	gomock.InOrder(
+		m.EXPECT().Add(fd, mux.Readable).Return(nil),
+		wait(timeout, mux.Event{FD: fd, Events: mux.Readable}),
+		mod(mux.Readable|mux.Writable), // the first response waits for Writable
+		wait(0, mux.Event{FD: fd, Events: mux.Writable}),
+		mod(mux.Readable),
+		wait(0, mux.Event{FD: fd, Events: mux.Readable}), // a long request
+		wait(0, mux.Event{FD: fd, Events: mux.Readable}),
+		wait(0),
+		m.EXPECT().Wait(gomock.Any(), timeout).DoAndReturn(func(buf []mux.Event, d time.Duration) (int, error) {
+			log.add("wait " + d.String())
+			return closed(buf, d)
+		}),
+		m.EXPECT().Remove(fd).Return(mux.ErrClosed),
+	)
+	l, _ := loop.New(loop.Config{Mux: m, Sys: sys})
+	s := statemachine.NewServerConn(statemachine.ServerConfig{Timeout: timeout, IdleTimeout: -1}, epoch)
+	l.Submit(fd, &s, nil)
+	if err := l.Run(); err != nil {
+		t.Errorf("Run() = %v; want nil when Wait returns ErrClosed", err)
+	}
+	want := []string{
+		"wait 5s", "read", "modify Readable|Writable",
+		"wait 0s", "write", "modify Readable",
+		"wait 0s", "read", "read", "write", // 4096 bytes, then 2: a full read, then a short one
+		"wait 0s", "read", "write",
+		"wait 0s", "wait 5s", // nothing ready: block until the deadline
+		"close",
+	}
+	if got := log.get(); !slices.Equal(got, want) {
+		t.Errorf("calls = %v; want %v", got, want)
 	}
 }
 

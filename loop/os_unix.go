@@ -13,12 +13,13 @@ import (
 // OS returns the [Sys] of the operating system: real descriptors, TCP
 // addresses written as an IP literal and a port ("127.0.0.1:8080",
 // "[::1]:8080"), and the real clock. It exists on Unix systems only.
-func OS() Sys { return osSys{} }
+func OS() Sys { return &osSys{} }
 
-// osSys implements Sys with golang.org/x/sys/unix.
+// osSys implements Sys with golang.org/x/sys/unix. Its methods take a
+// pointer, so that a call through Sys reaches them without a wrapper.
 type osSys struct{}
 
-func (osSys) Read(fd int, p []byte) (int, error) {
+func (*osSys) Read(fd int, p []byte) (int, error) {
 	for {
 		n, err := unix.Read(fd, p)
 		if err == unix.EINTR {
@@ -28,7 +29,7 @@ func (osSys) Read(fd int, p []byte) (int, error) {
 	}
 }
 
-func (osSys) Write(fd int, p []byte) (int, error) {
+func (*osSys) Write(fd int, p []byte) (int, error) {
 	for {
 		n, err := unix.Write(fd, p)
 		if err == unix.EINTR {
@@ -38,9 +39,9 @@ func (osSys) Write(fd int, p []byte) (int, error) {
 	}
 }
 
-func (osSys) Close(fd int) error { return unix.Close(fd) }
+func (*osSys) Close(fd int) error { return unix.Close(fd) }
 
-func (osSys) SockErr(fd int) error {
+func (*osSys) SockErr(fd int) error {
 	errno, err := unix.GetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_ERROR)
 	if err != nil {
 		return err
@@ -51,7 +52,7 @@ func (osSys) SockErr(fd int) error {
 	return nil
 }
 
-func (osSys) Accept(fd int) (int, error) {
+func (*osSys) Accept(fd int) (int, error) {
 	for {
 		nfd, _, err := unix.Accept(fd)
 		switch err {
@@ -69,7 +70,7 @@ func (osSys) Accept(fd int) (int, error) {
 	}
 }
 
-func (osSys) Dial(addr string) (int, error) {
+func (*osSys) Dial(addr string) (int, error) {
 	fd, sa, err := socketFor(addr)
 	if err != nil {
 		return -1, err
@@ -81,7 +82,7 @@ func (osSys) Dial(addr string) (int, error) {
 	return fd, nil
 }
 
-func (osSys) Listen(addr string) (int, error) {
+func (*osSys) Listen(addr string) (int, error) {
 	fd, sa, err := socketFor(addr)
 	if err != nil {
 		return -1, err
@@ -101,7 +102,7 @@ func (osSys) Listen(addr string) (int, error) {
 	return fd, nil
 }
 
-func (osSys) Now() time.Time { return time.Now() }
+func (*osSys) Now() time.Time { return time.Now() }
 
 // socketFor returns a new non-blocking, close-on-exec TCP socket of the
 // family of addr, and addr as a sockaddr.

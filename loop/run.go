@@ -3,6 +3,7 @@ package loop
 import (
 	"errors"
 	"fmt"
+	"runtime"
 	"syscall"
 	"time"
 
@@ -41,6 +42,7 @@ func (l *Loop) Run() (err error) {
 	l.mu.Unlock()
 	defer close(l.done)
 
+	poll := false // the last Wait reported events
 	for {
 		// Take what was submitted.
 		l.mu.Lock()
@@ -72,20 +74,33 @@ func (l *Loop) Run() (err error) {
 			return nil
 		}
 
-		timeout := l.timeout()
-		l.mu.Lock()
-		if len(l.inbox) > 0 || l.abort || l.stopping != stopping {
+		// After a Wait that reported events, poll before blocking, and
+		// yield once if the poll finds nothing: under load the next events
+		// are often there already, and a loop that goes straight back to a
+		// blocking Wait pays for the runtime taking its processor away while
+		// it sleeps in the kernel and for getting one back. The poll
+		// neither waits nor needs a Wake, so it does not say it waits; the
+		// blocking Wait that follows takes its timeout from the next
+		// deadline, measured when it starts.
+		var n int
+		if poll {
+			n, err = l.m.Wait(l.events, 0)
+		} else {
+			timeout := l.timeout()
+			l.mu.Lock()
+			if len(l.inbox) > 0 || l.abort || l.stopping != stopping {
+				l.mu.Unlock()
+				continue
+			}
+			l.waiting = true
 			l.mu.Unlock()
-			continue
+
+			n, err = l.m.Wait(l.events, timeout)
+
+			l.mu.Lock()
+			l.waiting = false
+			l.mu.Unlock()
 		}
-		l.waiting = true
-		l.mu.Unlock()
-
-		n, err := l.m.Wait(l.events, timeout)
-
-		l.mu.Lock()
-		l.waiting = false
-		l.mu.Unlock()
 		if err != nil {
 			l.failAll(err)
 			if errors.Is(err, mux.ErrClosed) {
@@ -93,6 +108,10 @@ func (l *Loop) Run() (err error) {
 			}
 			return err
 		}
+		if poll && n == 0 {
+			runtime.Gosched()
+		}
+		poll = n > 0
 		l.dispatch(n)
 		l.tick()
 	}
@@ -159,21 +178,29 @@ func (l *Loop) timeout() time.Duration {
 
 // drive steps the task on fd with in, performs the operations it asks for
 // and feeds their results back, until it waits or finishes.
+//
+// It makes only the system calls the exchange needs. A change of interest
+// is registered when the task is about to wait, and only if it differs
+// from what the Multiplexer has: a task that asks for Writable while it
+// has output queued and then writes it all at once costs no Modify. And a
+// read that returns fewer bytes than it asked for drained the descriptor
+// (a stream's receive buffer gives all it has), so the task is given its
+// bytes with EAGAIN, as the next read would have said: readiness is
+// level-triggered, so whatever arrives later is reported by the next Wait.
+// (On a descriptor that is no stream, such as a datagram socket, that is
+// still right, and costs a Wait per datagram.)
 func (l *Loop) drive(fd int, in statemachine.Input) {
 	s := l.tasks.get(fd) // stable: nothing below adds to the table before finish
 	t := s.task
+	want := s.interest
 	for ops := 0; ; ops++ {
 		out := t.Step(in)
 		if out.Close {
 			l.finish(fd, out.Err)
 			return
 		}
-		if out.SetInterest && out.Interest != s.interest {
-			if err := l.m.Modify(fd, out.Interest); err != nil {
-				l.finish(fd, err)
-				return
-			}
-			s.interest = out.Interest
+		if out.SetInterest {
+			want = out.Interest
 		}
 		if out.Op != statemachine.OpNone && ops >= maxOps {
 			in = wouldBlock(out.Op)
@@ -181,6 +208,10 @@ func (l *Loop) drive(fd int, in statemachine.Input) {
 		}
 		switch out.Op {
 		case statemachine.OpNone:
+			if err := l.settle(fd, s, want); err != nil {
+				l.finish(fd, err)
+				return
+			}
 			l.setDeadline(fd)
 			return
 		case statemachine.OpCheckConnect:
@@ -195,11 +226,14 @@ func (l *Loop) drive(fd int, in statemachine.Input) {
 			}
 			p := l.buf[:min(out.Max, len(l.buf))]
 			n, err := l.sys.Read(fd, p)
-			if n > 0 {
-				in = statemachine.Read(p[:n], err)
-			} else {
-				in = statemachine.Read(nil, err)
+			data := p[:n]
+			switch {
+			case n == 0:
+				data = nil
+			case n < len(p) && err == nil:
+				err = syscall.EAGAIN // drained
 			}
+			in = statemachine.Read(data, err)
 		default:
 			l.finish(fd, errors.New("loop: task asked for an unknown operation "+out.Op.String()))
 			return

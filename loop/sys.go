@@ -51,5 +51,21 @@ type Sys interface {
 // inProgress reports whether err from connect means that the connect has
 // started: EINPROGRESS, or EINTR, after which it goes on asynchronously.
 func inProgress(err error) bool {
-	return errors.Is(err, syscall.EINPROGRESS) || errors.Is(err, syscall.EINTR)
+	switch errno(err) {
+	case syscall.EINPROGRESS, syscall.EINTR:
+		return true
+	}
+	return false
+}
+
+// errno returns the system error that err is or wraps, or 0. Sys returns
+// the system's errors as they are, so it is one type assertion; errors.As
+// finds one that a Sys of the caller's own wrapped.
+func errno(err error) syscall.Errno {
+	if e, ok := err.(syscall.Errno); ok {
+		return e
+	}
+	var e syscall.Errno
+	errors.As(err, &e)
+	return e
 }

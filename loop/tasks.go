@@ -103,6 +103,20 @@ func (l *Loop) register(fd int, t Task, done func(Result)) {
 	l.setDeadline(fd)
 }
 
+// settle gives the Multiplexer the interest want that the task on fd, in
+// slot s, waits with, unless it has it already. With register's Add, it is
+// the only place where a task's interest reaches the Multiplexer.
+func (l *Loop) settle(fd int, s *slot, want mux.Events) error {
+	if want == s.interest {
+		return nil
+	}
+	if err := l.m.Modify(fd, want); err != nil {
+		return err
+	}
+	s.interest = want
+	return nil
+}
+
 // setDeadline keeps the task on fd in the timers at its Deadline, or takes
 // it out.
 func (l *Loop) setDeadline(fd int) {

@@ -57,23 +57,56 @@ func (b stickyWritableClient) clone() clientUnderTest {
 	return stickyWritableClient{b.realClient.clone().(realClient)}
 }
 
-// lostWritableServer drops Writable from its interest after a write that
-// would block, like pistache#1114: the queued output then stalls.
-type lostWritableServer struct{ realServer }
+// lostWritableServer drops Writable from the interest it tells while it
+// can still read, like pistache#1114: output queued after a write that
+// would block then stalls.
+type lostWritableServer struct {
+	realServer
+	told mux.Events // the interest it has told
+}
 
-func (b lostWritableServer) Step(in Input) Output {
+func (b *lostWritableServer) Step(in Input) Output {
 	out := b.realServer.Step(in)
-	if in.kind == kindWrote && (in.n == 0 || in.err != nil) && b.realServer.Interest()&mux.Writable != 0 {
-		out.SetInterest, out.Interest = true, b.realServer.Interest()&^mux.Writable
-		if out.Interest == 0 {
-			out.SetInterest = false
+	if out.SetInterest {
+		if i := out.Interest &^ mux.Writable; i != 0 {
+			out.Interest = i
 		}
+		out.SetInterest = out.Interest != b.told
+		b.told = out.Interest
+	}
+	if out.Close {
+		b.told = 0
 	}
 	return out
 }
 
-func (b lostWritableServer) clone() serverUnderTest {
-	return lostWritableServer{b.realServer.clone().(realServer)}
+func (b *lostWritableServer) clone() serverUnderTest {
+	return &lostWritableServer{b.realServer.clone().(realServer), b.told}
+}
+
+// eagerInterestServer tells each change of its interest at once, between
+// operations too: a loop that registers every one it is told makes two
+// Modify calls per request, for a Writable it never waits for.
+type eagerInterestServer struct {
+	realServer
+	told mux.Events // the interest it has told
+}
+
+func (b *eagerInterestServer) Step(in Input) Output {
+	out := b.realServer.Step(in)
+	out.SetInterest, out.Interest = false, 0
+	if i := b.realServer.Interest(); !out.Close && i != b.told {
+		out.SetInterest, out.Interest = true, i
+		b.told = i
+	}
+	if out.Close {
+		b.told = 0
+	}
+	return out
+}
+
+func (b *eagerInterestServer) clone() serverUnderTest {
+	return &eagerInterestServer{b.realServer.clone().(realServer), b.told}
 }
 
 // brokenCases is how many generated cases a broken machine is tried on.
@@ -108,8 +141,13 @@ func TestPropertiesCatchBrokenServers(t *testing.T) {
 		want string
 	}{
 		{"drops Writable after EAGAIN", func(cfg ServerConfig, now time.Time) serverUnderTest {
-			return lostWritableServer{newRealServer(cfg, now).(realServer)}
+			s := newRealServer(cfg, now).(realServer)
+			return &lostWritableServer{s, s.Interest()}
 		}, "registered interest"},
+		{"tells its interest between operations", func(cfg ServerConfig, now time.Time) serverUnderTest {
+			s := newRealServer(cfg, now).(realServer)
+			return &eagerInterestServer{s, s.Interest()}
+		}, "want the interest told only when the ServerConn waits"},
 		{"ignores the output bound", func(cfg ServerConfig, now time.Time) serverUnderTest {
 			cfg.MaxQueued = 1 << 30 // keeps reading whatever is queued
 			return newRealServer(cfg, now)

@@ -59,16 +59,15 @@ type ClientConfig struct {
 //
 // The zero Client is not usable; make one with [NewClient].
 type Client struct {
-	cfg     ClientConfig
-	state   State
-	sent    int    // bytes of the request written
-	resp    []byte // bytes received
-	n       int    // length of the response once Done
-	err     error  // why it failed
-	scan    scan   // where the Framing's scan of resp stopped
-	pending Op     // the Op asked for and not yet answered
-	max     int    // Max of the pending OpRead
-	told    mux.Events
+	cfg   ClientConfig
+	state State
+	sent  int    // bytes of the request written
+	resp  []byte // bytes received
+	n     int    // length of the response once Done
+	err   error  // why it failed
+	scan  scan   // where the Framing's scan of resp stopped
+	max   int    // Max of the pending OpRead
+	asked
 
 	connectBy, doneBy time.Time // deadlines; zero when none
 }
@@ -149,40 +148,45 @@ func (c *Client) Clone() Client {
 }
 
 // Step advances the Client by one input and returns what to do next.
-func (c *Client) Step(in Input) Output {
+func (c *Client) Step(in Input) (out Output) {
 	if c.state.Terminal() {
-		return Output{}
+		return
 	}
+	// Each case settles the state and returns how it understood the input
+	// and the operation to ask for; output then fills in the result, which
+	// is copied nowhere on the way.
+	var t Trigger
+	var op Op
 	switch in.kind {
 	case kindTick:
-		return c.tick(in.now)
+		t, op = c.tick(in.now)
 	case kindReady:
 		if c.pending == OpNone {
-			return c.ready(in.events)
+			t, op = c.ready(in.events)
 		}
 	case kindConnected:
 		if c.state == Connecting && (c.pending == OpNone || c.pending == OpCheckConnect) {
-			c.pending = OpNone
-			return c.connected(in.err)
+			t, op = c.connected(in.err)
 		}
 	case kindWrote:
 		if c.pending == OpWrite {
-			c.pending = OpNone
-			return c.wrote(in.n, in.err)
+			t, op = c.wrote(in.n, in.err)
 		}
 	case kindRead:
 		if c.pending == OpRead {
-			c.pending = OpNone
-			return c.read(in.data, in.err)
+			t, op = c.read(in.data, in.err)
 		}
 	}
-	return Output{}
+	if t != 0 { // else ignored
+		c.output(&out, t, op)
+	}
+	return
 }
 
-func (c *Client) tick(now time.Time) Output {
+func (c *Client) tick(now time.Time) (Trigger, Op) {
 	d, ok := c.Deadline()
 	if !ok || now.Before(d) {
-		return c.output(OnTick, OpNone)
+		return OnTick, OpNone
 	}
 	if c.state == Connecting && !c.connectBy.IsZero() && !now.Before(c.connectBy) {
 		return c.fail(OnDeadline, ErrConnectDeadline)
@@ -190,15 +194,15 @@ func (c *Client) tick(now time.Time) Output {
 	return c.fail(OnDeadline, ErrDeadline)
 }
 
-func (c *Client) ready(ev mux.Events) Output {
+func (c *Client) ready(ev mux.Events) (Trigger, Op) {
 	switch c.state {
 	case Connecting:
 		if ev&(mux.Writable|mux.Error|mux.Hangup|mux.ReadHangup) != 0 {
-			return c.output(OnReady, OpCheckConnect)
+			return OnReady, OpCheckConnect
 		}
 	case Sending:
 		if ev&(mux.Writable|mux.Error|mux.Hangup) != 0 {
-			return c.output(OnReady, OpWrite)
+			return OnReady, OpWrite
 		}
 		if ev&mux.ReadHangup != 0 {
 			// The peer will send nothing more, so no response can follow
@@ -209,57 +213,57 @@ func (c *Client) ready(ev mux.Events) Output {
 		}
 	case Receiving:
 		if ev&(mux.Readable|mux.ReadHangup|mux.Error|mux.Hangup) != 0 {
-			return c.output(OnReady, OpRead)
+			return OnReady, OpRead
 		}
 	}
-	return c.output(OnSpurious, OpNone)
+	return OnSpurious, OpNone
 }
 
-func (c *Client) connected(err error) Output {
+func (c *Client) connected(err error) (Trigger, Op) {
 	switch {
 	case err == nil && len(c.cfg.Request) == 0:
 		return c.receive(OnConnected)
 	case err == nil:
 		c.state = Sending
-		return c.output(OnConnected, OpWrite)
+		return OnConnected, OpWrite
 	case stillConnecting(err):
-		return c.output(OnConnecting, OpNone)
+		return OnConnecting, OpNone
 	}
 	return c.fail(OnConnectFailed, err)
 }
 
-func (c *Client) wrote(n int, err error) Output {
+func (c *Client) wrote(n int, err error) (Trigger, Op) {
 	if n > len(c.cfg.Request)-c.sent {
 		return c.fail(OnWriteFailed, ErrBadResult)
 	}
 	c.sent += n
-	switch {
-	case err != nil && !wouldBlock(err):
+	switch r := classify(err); {
+	case r == failed || r == ended:
 		return c.fail(OnWriteFailed, err)
 	case c.sent == len(c.cfg.Request):
 		return c.receive(OnWroteAll)
-	case n > 0 && err == nil:
-		return c.output(OnWrotePart, OpWrite)
+	case n > 0 && r == done:
+		return OnWrotePart, OpWrite
 	}
-	return c.output(OnWriteBlocked, OpNone)
+	return OnWriteBlocked, OpNone
 }
 
 // receive starts receiving once the request is sent. A Framing that
 // completes on no bytes at all (such as FixedLength(0)) finishes at once.
-func (c *Client) receive(t Trigger) Output {
+func (c *Client) receive(t Trigger) (Trigger, Op) {
 	c.state = Receiving
 	if n, ok, _ := frame(c.cfg.Framing, c.resp, false, &c.scan); ok && n == 0 {
 		c.state = Done
-		return c.finish(t, nil)
 	}
-	return c.output(t, OpNone)
+	return t, OpNone
 }
 
-func (c *Client) read(data []byte, err error) Output {
+func (c *Client) read(data []byte, err error) (Trigger, Op) {
 	if len(data) > c.max {
 		return c.fail(OnReadFailed, ErrBadResult)
 	}
-	eof := isEOF(len(data), err)
+	r := classify(err)
+	eof := r == ended || r == done && len(data) == 0
 	if len(data) > 0 || eof {
 		c.resp = append(c.resp, data...)
 		n, ok, ferr := frame(c.cfg.Framing, c.resp, eof, &c.scan)
@@ -269,7 +273,7 @@ func (c *Client) read(data []byte, err error) Output {
 		case ok:
 			c.n = n
 			c.state = Done
-			return c.finish(OnComplete, nil)
+			return OnComplete, OpNone
 		case eof:
 			if ferr == nil {
 				ferr = io.ErrUnexpectedEOF
@@ -280,22 +284,21 @@ func (c *Client) read(data []byte, err error) Output {
 		}
 	}
 	switch {
-	case err != nil && !wouldBlock(err):
+	case r == failed:
 		return c.fail(OnReadFailed, err)
-	case err != nil:
-		if len(data) > 0 {
-			return c.output(OnData, OpNone)
-		}
-		return c.output(OnReadBlocked, OpNone)
+	case r == again && len(data) > 0:
+		return OnData, OpNone
+	case r == again:
+		return OnReadBlocked, OpNone
 	}
-	return c.output(OnData, OpRead)
+	return OnData, OpRead
 }
 
-// output returns an Output for trigger that asks for op, and records op as
-// pending.
-func (c *Client) output(t Trigger, op Op) Output {
-	out := Output{Op: op, Trigger: t}
-	c.pending = op
+// output fills in the Output of a Step understood as t that asks for op.
+func (c *Client) output(out *Output, t Trigger, op Op) {
+	if !c.ask(out, t, op, c.state.Terminal(), c.err, c.Interest()) {
+		return
+	}
 	switch op {
 	case OpWrite:
 		out.Data = c.cfg.Request[c.sent:]
@@ -306,21 +309,11 @@ func (c *Client) output(t Trigger, op Op) Output {
 		c.max = min(c.cfg.ReadSize-1, c.cfg.MaxResponse-len(c.resp)) + 1
 		out.Max = c.max
 	}
-	if i := c.Interest(); i != c.told {
-		c.told = i
-		out.SetInterest, out.Interest = true, i
-	}
-	return out
 }
 
-func (c *Client) fail(t Trigger, err error) Output {
+// fail makes the Client Failed with err, understood as t.
+func (c *Client) fail(t Trigger, err error) (Trigger, Op) {
 	c.state = Failed
-	return c.finish(t, err)
-}
-
-func (c *Client) finish(t Trigger, err error) Output {
 	c.err = err
-	c.pending = OpNone
-	c.told = 0
-	return Output{Close: true, Err: err, Trigger: t}
+	return t, OpNone
 }

@@ -19,12 +19,16 @@
 //     [mux.Multiplexer] with the machine's Interest. A Client whose connect
 //     returned at once (success or failure) is given [Connected] first.
 //  2. Call Step with an input and look at the Output:
-//     if [Output.SetInterest] is true, Modify the descriptor to
-//     Output.Interest; then perform [Output.Op] and feed its result straight
-//     back to Step ([OpCheckConnect]: read SO_ERROR and feed Connected;
-//     [OpWrite]: write Output.Data and feed [Wrote](n, err); [OpRead]: read
-//     at most [Output.Max] bytes and feed [Read](data, err)). Repeat until
-//     Op is [OpNone].
+//     perform [Output.Op] and feed its result straight back to Step
+//     ([OpCheckConnect]: read SO_ERROR and feed Connected; [OpWrite]: write
+//     Output.Data and feed [Wrote](n, err); [OpRead]: read at most
+//     [Output.Max] bytes and feed [Read](data, err)). Repeat until Op is
+//     [OpNone]; if that Output has [Output.SetInterest], Modify the
+//     descriptor to Output.Interest. (A machine tells its interest only
+//     when it is about to wait, so an exchange whose writes never block
+//     costs no Modify.) A read that returns fewer bytes than asked for on
+//     a stream socket may be fed as Read(data, EAGAIN): it emptied the
+//     receive buffer, and the next read would have said EAGAIN.
 //  3. If [Output.Close] is true, Remove the descriptor and close it: the
 //     machine is done (Output.Err == nil) or failed (Output.Err says why),
 //     and it ignores every later input.

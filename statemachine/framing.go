@@ -44,10 +44,15 @@ type scan struct {
 	scanned int   // bytes examined in all, for the tests of linearity
 }
 
-// frame calls f on buf, resuming the scan sc when f can.
+// frame calls f on buf, resuming the scan sc when f can. (Delimiter, the
+// framing of every request of a line server, is told apart by its type
+// alone, before the method look-up the other resumers need.)
 func frame(f Framing, buf []byte, atEOF bool, sc *scan) (int, bool, error) {
-	if r, ok := f.(resumer); ok {
-		return r.resume(buf, atEOF, sc)
+	switch f := f.(type) {
+	case Delimiter:
+		return f.resume(buf, atEOF, sc)
+	case resumer:
+		return f.resume(buf, atEOF, sc)
 	}
 	return f.Frame(buf, atEOF)
 }
@@ -119,7 +124,13 @@ func (d Delimiter) resume(buf []byte, atEOF bool, sc *scan) (int, bool, error) {
 	if d == "" {
 		return 0, false, malformed("empty delimiter")
 	}
-	if i := bytes.Index(buf[sc.off:], []byte(d)); i >= 0 {
+	var i int
+	if len(d) == 1 {
+		i = bytes.IndexByte(buf[sc.off:], d[0])
+	} else {
+		i = bytes.Index(buf[sc.off:], []byte(d))
+	}
+	if i >= 0 {
 		sc.scanned += i + len(d)
 		return sc.off + i + len(d), true, nil
 	}

@@ -200,6 +200,8 @@ func drive[M any, P fuzzed[M]](r *fuzzRun, m, twin P, table []Transition, succes
 			r.fatalf("Output.Err %v, Err() %v; want the same", out.Err, m.Err())
 		case out.SetInterest && (out.Close || out.Interest == 0 || out.Interest == registered):
 			r.fatalf("SetInterest to %v (registered %v, Close %v); want a real change to a non-empty interest", out.Interest, registered, out.Close)
+		case out.SetInterest && out.Op != OpNone:
+			r.fatalf("SetInterest to %v with %v asked for; want the interest told only when the machine waits", out.Interest, out.Op)
 		case errors.Is(out.Err, ErrDeadline) && in.kind != kindTick:
 			r.fatalf("deadline error on %v; want deadlines only on Tick", in)
 		case in.kind == kindTick && out.Op != OpNone:
@@ -215,8 +217,8 @@ func drive[M any, P fuzzed[M]](r *fuzzRun, m, twin P, table []Transition, succes
 		if out.Close {
 			registered = 0
 		}
-		if m.Interest() != registered || !after.Terminal() && registered == 0 {
-			r.fatalf("Interest() %v, registered %v in %v; want the interest told, non-empty until the end", m.Interest(), registered, after)
+		if out.Op == OpNone && m.Interest() != registered || !after.Terminal() && (registered == 0 || m.Interest() == 0) {
+			r.fatalf("Interest() %v, registered %v in %v with %v asked for; want the interest told whenever the machine waits, non-empty until the end", m.Interest(), registered, after, out.Op)
 		}
 		if why := check(in, out); why != "" {
 			r.fatalf("%s", why)

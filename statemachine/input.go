@@ -49,21 +49,74 @@ type deadlineError string
 func (e deadlineError) Error() string        { return string(e) }
 func (e deadlineError) Is(target error) bool { return target == ErrDeadline }
 
-// wouldBlock reports whether err means "try again after readiness".
-// EWOULDBLOCK is EAGAIN on every Unix system, and wasip1 has no other.
-func wouldBlock(err error) bool {
-	return errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR)
+// A result is what the error of a read, a write or a connect check means
+// to a machine.
+type result uint8
+
+const (
+	done   result = iota // no error
+	again                // try again after readiness
+	ended                // end of stream
+	failed               // any other error
+)
+
+// classify says what err means: EAGAIN (which is EWOULDBLOCK on every Unix
+// system, and wasip1 has no other) and EINTR mean again, io.EOF means
+// ended. The system's errors, syscall.Errno values, are told apart by one
+// comparison; other errors, which may wrap them, by errors.Is.
+func classify(err error) result {
+	switch err {
+	case nil:
+		return done
+	case syscall.EAGAIN, syscall.EINTR:
+		return again
+	case io.EOF:
+		return ended
+	}
+	if _, ok := err.(syscall.Errno); ok {
+		return failed // an Errno wraps nothing
+	}
+	switch {
+	case errors.Is(err, syscall.EAGAIN), errors.Is(err, syscall.EINTR):
+		return again
+	case errors.Is(err, io.EOF):
+		return ended
+	}
+	return failed
 }
 
 // stillConnecting reports whether err, given as the result of a connect
 // check, means that the connect is still in progress.
 func stillConnecting(err error) bool {
-	return wouldBlock(err) || errors.Is(err, syscall.EINPROGRESS) || errors.Is(err, syscall.EALREADY)
+	return classify(err) == again || errors.Is(err, syscall.EINPROGRESS) || errors.Is(err, syscall.EALREADY)
 }
 
-// isEOF reports whether a read result (n bytes, err) means end of stream.
-func isEOF(n int, err error) bool {
-	return n == 0 && err == nil || errors.Is(err, io.EOF)
+// asked is what a machine has asked of its driver: the operation not yet
+// answered and the interest it last told.
+type asked struct {
+	pending Op
+	told    mux.Events
+}
+
+// ask fills in the part of the Output of a Step understood as t that every
+// machine shares: Close and err when the machine is finished, else op,
+// recorded as pending, and the interest when the machine is about to wait
+// with another one than it told (between operations it waits for
+// nothing). It reports whether op's own fields remain to be filled.
+func (a *asked) ask(out *Output, t Trigger, op Op, finished bool, err error, interest mux.Events) bool {
+	out.Trigger = t
+	if finished {
+		a.pending, a.told = OpNone, 0
+		out.Close, out.Err = true, err
+		return false
+	}
+	out.Op = op
+	a.pending = op
+	if op == OpNone && interest != a.told {
+		a.told = interest
+		out.SetInterest, out.Interest = true, interest
+	}
+	return op != OpNone
 }
 
 // inputKind says what an Input reports.
@@ -184,9 +237,12 @@ type Output struct {
 	// Max is the most bytes to read for [OpRead]; it is at least 1.
 	Max int
 
-	// SetInterest is true when the interest the machine waits with changed
-	// in this Step; Interest is the new interest. It is never set when
-	// Close is.
+	// SetInterest is true when the machine is about to wait (Op is
+	// OpNone) with another interest than the one it last told; Interest
+	// is the new interest. Between operations a machine waits for
+	// nothing, so a change of interest that an operation undoes (Writable
+	// asked for while output is queued, then the output written at once)
+	// is never told. It is never set when Close is.
 	SetInterest bool
 	Interest    mux.Events
 

@@ -1,6 +1,7 @@
 package statemachine
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -99,6 +100,15 @@ func (p *peer) read(max int, s *envStep, resetOdds int) Input {
 	return Read(data, err)
 }
 
+// wouldBlock and isEOF read an error as the package documentation says a
+// machine does, with errors.Is: the properties' own oracle, apart from the
+// machines' code.
+func wouldBlock(err error) bool {
+	return errors.Is(err, syscall.EAGAIN) || errors.Is(err, syscall.EINTR)
+}
+
+func isEOF(n int, err error) bool { return n == 0 && err == nil || errors.Is(err, io.EOF) }
+
 func (p *peer) logf(format string, args ...any) {
 	p.trace = append(p.trace, fmt.Sprintf(format, args...))
 }
@@ -118,7 +128,8 @@ func (p *peer) errorf(format string, args ...any) error {
 // check); every input is understood; the transition is in table; Close
 // comes exactly when the machine finishes, with an error exactly when it
 // did not reach success, and that error is the one Err returns; and
-// SetInterest is a real change to a non-empty interest.
+// SetInterest is a real change to a non-empty interest, told when the
+// machine is about to wait.
 func (p *peer) checkStep(name string, table []Transition, success State, mErr error, in Input, before, after State, out, outTwin Output, seen map[Transition]bool) (done bool, err error) {
 	if !equalOutputs(out, outTwin) {
 		return true, p.errorf("same inputs gave different outputs: %+v and %+v", out, outTwin)
@@ -149,6 +160,9 @@ func (p *peer) checkStep(name string, table []Transition, success State, mErr er
 	if out.SetInterest {
 		if out.Close || out.Interest == 0 || out.Interest == p.registered {
 			return true, p.errorf("SetInterest to %v with registered %v and Close %v, want a real change to a non-empty interest", out.Interest, p.registered, out.Close)
+		}
+		if out.Op != OpNone {
+			return true, p.errorf("SetInterest to %v with %v asked for, want the interest told only when the %s waits", out.Interest, out.Op, name)
 		}
 		p.registered = out.Interest
 	}

@@ -107,10 +107,9 @@ type ServerConn struct {
 	canWrite bool
 	eof      bool
 	err      error
-	pending  Op
 	max      int // Max of the pending OpRead
-	told     mux.Events
-	doneBy   time.Time // deadline; zero when none
+	asked
+	doneBy time.Time // deadline; zero when none
 
 	idleBy     time.Time // next check for progress; zero when no IdleTimeout
 	progressed bool      // a read or write moved bytes since the last check
@@ -198,32 +197,38 @@ func (s *ServerConn) Clone() ServerConn {
 }
 
 // Step advances the ServerConn by one input and returns what to do next.
-func (s *ServerConn) Step(in Input) Output {
+func (s *ServerConn) Step(in Input) (out Output) {
 	if s.state.Terminal() {
-		return Output{}
+		return
 	}
+	// Each case settles the state and returns how it understood the input
+	// and the operation to ask for; output then fills in the result, which
+	// is copied nowhere on the way.
+	var t Trigger
+	var op Op
 	switch in.kind {
 	case kindTick:
-		return s.tick(in.now)
+		t, op = s.tick(in.now)
 	case kindReady:
 		if s.pending == OpNone {
-			return s.ready(in.events)
+			t, op = s.ready(in.events)
 		}
 	case kindWrote:
 		if s.pending == OpWrite {
-			s.pending = OpNone
-			return s.wrote(in.n, in.err)
+			t, op = s.wrote(in.n, in.err)
 		}
 	case kindRead:
 		if s.pending == OpRead {
-			s.pending = OpNone
-			return s.read(in.data, in.err)
+			t, op = s.read(in.data, in.err)
 		}
 	}
-	return Output{}
+	if t != 0 { // else ignored
+		s.output(&out, t, op)
+	}
+	return
 }
 
-func (s *ServerConn) tick(now time.Time) Output {
+func (s *ServerConn) tick(now time.Time) (Trigger, Op) {
 	if !s.doneBy.IsZero() && !now.Before(s.doneBy) {
 		return s.fail(OnDeadline, ErrDeadline)
 	}
@@ -233,10 +238,10 @@ func (s *ServerConn) tick(now time.Time) Output {
 		}
 		s.idleBy, s.progressed = now.Add(s.cfg.IdleTimeout), false
 	}
-	return s.output(OnTick, OpNone)
+	return OnTick, OpNone
 }
 
-func (s *ServerConn) ready(ev mux.Events) Output {
+func (s *ServerConn) ready(ev mux.Events) (Trigger, Op) {
 	if ev&(mux.Writable|mux.Error|mux.Hangup) != 0 {
 		s.canWrite = true
 	}
@@ -244,12 +249,12 @@ func (s *ServerConn) ready(ev mux.Events) Output {
 		s.canRead = true
 	}
 	if op := s.nextOp(); op != OpNone {
-		return s.output(OnReady, op)
+		return OnReady, op
 	}
-	return s.output(OnSpurious, OpNone)
+	return OnSpurious, OpNone
 }
 
-func (s *ServerConn) wrote(n int, err error) Output {
+func (s *ServerConn) wrote(n int, err error) (Trigger, Op) {
 	if n > s.Queued() {
 		return s.fail(OnWriteFailed, ErrBadResult)
 	}
@@ -258,52 +263,49 @@ func (s *ServerConn) wrote(n int, err error) Output {
 	if s.sent == len(s.out) {
 		s.out, s.sent = s.out[:0], 0
 	}
-	if err != nil && !wouldBlock(err) {
+	r := classify(err)
+	if r == failed || r == ended {
 		return s.fail(OnWriteFailed, err)
 	}
-	if err != nil || n == 0 {
+	blocked := r == again || n == 0
+	if blocked {
 		s.canWrite = false
 	}
-	var t Trigger
+	t := OnWrotePart
 	switch {
 	case s.Queued() == 0:
 		t = OnWroteAll
-	case err != nil || n == 0:
+	case blocked:
 		t = OnWriteBlocked
-	default:
-		t = OnWrotePart
 	}
 	return s.advance(t)
 }
 
-func (s *ServerConn) read(data []byte, err error) Output {
+func (s *ServerConn) read(data []byte, err error) (Trigger, Op) {
 	if len(data) > s.max {
 		return s.fail(OnReadFailed, ErrBadResult)
 	}
 	s.in = append(s.in, data...)
 	s.progressed = s.progressed || len(data) > 0
-	var t Trigger
-	switch {
-	case isEOF(len(data), err):
+	t := OnData
+	switch r := classify(err); {
+	case r == ended || r == done && len(data) == 0:
 		s.eof, s.canRead = true, false
 		t = OnEOF
-	case err != nil && !wouldBlock(err):
+	case r == failed:
 		return s.fail(OnReadFailed, err)
-	case err != nil:
+	case r == again:
 		s.canRead = false
-		t = OnReadBlocked
-		if len(data) > 0 {
-			t = OnData
+		if len(data) == 0 {
+			t = OnReadBlocked
 		}
-	default:
-		t = OnData
 	}
 	return s.advance(t)
 }
 
-// advance serves the requests it may, settles the state and asks for the
-// next operation.
-func (s *ServerConn) advance(t Trigger) Output {
+// advance serves the requests it may, settles the state and returns t and
+// the next operation.
+func (s *ServerConn) advance(t Trigger) (Trigger, Op) {
 	if ft, err := s.serve(); err != nil {
 		return s.fail(ft, err)
 	}
@@ -311,9 +313,7 @@ func (s *ServerConn) advance(t Trigger) Output {
 	case s.eof && s.Queued() == 0:
 		s.state = Closed
 		s.err = nil
-		s.pending = OpNone
-		s.told = 0
-		return Output{Close: true, Trigger: t}
+		return t, OpNone
 	case s.eof:
 		s.state = Draining
 	case s.Queued() > s.cfg.MaxQueued:
@@ -321,36 +321,29 @@ func (s *ServerConn) advance(t Trigger) Output {
 	default:
 		s.state = Open
 	}
-	return s.output(t, s.nextOp())
+	return t, s.nextOp()
 }
 
 // serve hands complete requests to the Handler while the queue is within
 // its bound, and returns the trigger and error to fail with, if any.
 func (s *ServerConn) serve() (Trigger, error) {
 	off := 0 // where the request being framed starts
-	defer func() {
-		if off > 0 {
-			s.in = append(s.in[:0], s.in[off:]...)
-		}
-	}()
-	// drop drops the bytes that will never complete a request.
-	drop := func() (Trigger, error) {
-		off, s.scan = len(s.in), scan{}
-		return 0, nil
-	}
+	var ft Trigger
+	var err error
 	for s.Queued() <= s.cfg.MaxQueued {
-		n, ok, err := frame(s.cfg.Framing, s.in[off:], s.eof, &s.scan)
-		if err != nil {
-			if s.eof && errors.Is(err, io.ErrUnexpectedEOF) {
-				return drop() // a partial request at end of stream
+		n, ok, ferr := frame(s.cfg.Framing, s.in[off:], s.eof, &s.scan)
+		if ferr != nil {
+			if !s.eof || !errors.Is(ferr, io.ErrUnexpectedEOF) {
+				ft, err = OnMalformed, ferr
 			}
-			return OnMalformed, err
+			break // a partial request at end of stream is dropped below
 		}
 		if !ok || n == 0 {
 			break
 		}
 		if n > s.cfg.MaxRequest {
-			return OnTooLarge, ErrTooLarge
+			ft, err = OnTooLarge, ErrTooLarge
+			break
 		}
 		if s.sent > 0 {
 			s.out = s.out[:copy(s.out, s.out[s.sent:])]
@@ -359,13 +352,17 @@ func (s *ServerConn) serve() (Trigger, error) {
 		s.out = s.cfg.Handler.Respond(s.out, s.in[off:off+n])
 		off, s.scan = off+n, scan{}
 	}
-	if s.eof && s.Queued() <= s.cfg.MaxQueued {
-		return drop() // nothing more will complete
+	switch {
+	case err != nil:
+	case s.eof && s.Queued() <= s.cfg.MaxQueued:
+		off, s.scan = len(s.in), scan{} // nothing more will complete: drop the rest
+	case !s.eof && s.Queued() <= s.cfg.MaxQueued && len(s.in)-off >= s.cfg.MaxRequest:
+		ft, err = OnTooLarge, ErrTooLarge
 	}
-	if !s.eof && s.Queued() <= s.cfg.MaxQueued && len(s.in)-off >= s.cfg.MaxRequest {
-		return OnTooLarge, ErrTooLarge
+	if off > 0 {
+		s.in = append(s.in[:0], s.in[off:]...)
 	}
-	return 0, nil
+	return ft, err
 }
 
 // nextOp returns the operation to do now: write while output is queued and
@@ -380,11 +377,11 @@ func (s *ServerConn) nextOp() Op {
 	return OpNone
 }
 
-// output returns an Output for trigger that asks for op, and records op as
-// pending.
-func (s *ServerConn) output(t Trigger, op Op) Output {
-	out := Output{Op: op, Trigger: t}
-	s.pending = op
+// output fills in the Output of a Step understood as t that asks for op.
+func (s *ServerConn) output(out *Output, t Trigger, op Op) {
+	if !s.ask(out, t, op, s.state.Terminal(), s.err, s.Interest()) {
+		return
+	}
 	switch op {
 	case OpWrite:
 		out.Data = s.out[s.sent:]
@@ -392,17 +389,11 @@ func (s *ServerConn) output(t Trigger, op Op) Output {
 		s.max = min(s.cfg.ReadSize, s.cfg.MaxRequest-len(s.in))
 		out.Max = s.max
 	}
-	if i := s.Interest(); i != s.told {
-		s.told = i
-		out.SetInterest, out.Interest = true, i
-	}
-	return out
 }
 
-func (s *ServerConn) fail(t Trigger, err error) Output {
+// fail makes the ServerConn Failed with err, understood as t.
+func (s *ServerConn) fail(t Trigger, err error) (Trigger, Op) {
 	s.state = Failed
 	s.err = err
-	s.pending = OpNone
-	s.told = 0
-	return Output{Close: true, Err: err, Trigger: t}
+	return t, OpNone
 }

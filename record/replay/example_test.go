@@ -76,14 +76,14 @@ func Example() {
 	fmt.Println(err)
 	// Output:
 	// same code: "hello\n", Run: <nil>, Close: <nil>
-	// changed code: stopped at call 28
-	// 	recorded: 28 +1ms read fd=5 4096 -> 6 "hello\n"
+	// changed code: stopped at call 24
+	// 	recorded: 24 +1ms read fd=5 4096 -> 6 "hello\n"
 	// 	asked:    read fd=5 2
-	// replay: the code under test parted from the recording at call 28:
-	// 	before:   25 +1ms now
-	// 	before:   26 +1ms now
-	// 	before:   27 +1ms wait 256 1m0s -> 1 [fd 5: Readable] (took 0s)
-	// 	recorded: 28 +1ms read fd=5 4096 -> 6 "hello\n"
+	// replay: the code under test parted from the recording at call 24:
+	// 	before:   21 +1ms modify fd=6 Readable -> ok
+	// 	before:   22 +1ms now
+	// 	before:   23 +1ms wait 256 0s -> 1 [fd 5: Readable] (took 0s)
+	// 	recorded: 24 +1ms read fd=5 4096 -> 6 "hello\n"
 	// 	asked:    read fd=5 2
 }
 
@@ -122,5 +122,5 @@ func ExampleConfig_takeOver() {
 	// Output:
 	// seed 1: "hello\n", Run: <nil>, Close: <nil>, faults: 2
 	// seed 2: "hello\n", Run: <nil>, Close: <nil>, faults: 3
-	// seed 3: "hello\n", Run: <nil>, Close: <nil>, faults: 6
+	// seed 3: "hello\n", Run: <nil>, Close: <nil>, faults: 5
 }
