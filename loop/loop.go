@@ -114,8 +114,8 @@ type Config struct {
 	// descriptor was reported ready for until an operation finds it not
 	// (EAGAIN), drives a task again at once when it waits for what is
 	// ready, and comes back at the next turn to a task or a listener it
-	// left before EAGAIN (after maxOps operations, or maxAccepts
-	// connections). [New] fails, with an error wrapping
+	// left before EAGAIN for fairness (after a bounded number of
+	// operations or connections). [New] fails, with an error wrapping
 	// [errors.ErrUnsupported], if the Multiplexer's [mux.Info] does not
 	// claim the mode.
 	EdgeTriggered bool
