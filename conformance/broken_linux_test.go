@@ -737,8 +737,19 @@ func (m changeIsAWake) Remove(fd int) error { return m.changed(m.Multiplexer.Rem
 // broken is a deliberately broken backend: an epoll wrapper, and the
 // descriptors it is run with.
 type broken struct {
-	wrap func(mux.Multiplexer) (mux.Multiplexer, error)
-	fds  conformance.FDs // nil: the operating system's
+	wrap    func(mux.Multiplexer) (mux.Multiplexer, error)
+	fds     conformance.FDs // nil: the operating system's
+	noModes bool            // its Info claims no mode, as a backend written before them
+}
+
+// predatingModes is b with an Info that claims no mode: a backend written
+// before them.
+func predatingModes(b func() broken) func() broken {
+	return func() broken {
+		bb := b()
+		bb.noModes = true
+		return bb
+	}
 }
 
 func wrapping(wrap func(mux.Multiplexer) mux.Multiplexer) func() broken {
@@ -774,16 +785,19 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 			[]string{"rule05/eintr"}},
 		{"reports-Writable-unasked", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return writableUnasked{m} }),
 			[]string{"rule03/writable-never-unasked"}},
-		{"accepts-any-interest", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return acceptsAnyInterest{m} }),
-			[]string{"rule01/invalid-interest", "rule01/error-precedence"}},
+		{"accepts-any-interest", predatingModes(wrapping(func(m mux.Multiplexer) mux.Multiplexer { return acceptsAnyInterest{m} })),
+			// Written before the modes, it drops them too.
+			[]string{"rule01/invalid-interest", "rule01/error-precedence", "rule01/modes"}},
 		{"starves-high-fds", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return &starves{m, make([]mux.Event, 64)} }),
-			[]string{"rule06/no-starvation"}},
+			// It takes more from the kernel than fits, and drops edges.
+			[]string{"rule06/no-starvation", "rule13/no-room-loses-nothing"}},
 		{"wakes-do-not-coalesce", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return countsWakes{m, new(atomic.Int32)} }),
 			[]string{"rule04/huge-and-negative", "rule07/wakes-coalesce"}},
 		{"reports-wake-fd", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return reportsWakeFD{m, new(atomic.Bool)} }),
 			// Every check whose Wait a Wake ends sees the wake descriptor.
 			[]string{"rule01/error-precedence", "rule01/own-descriptors", "rule04/huge-and-negative", "rule07/wake-before-wait", "rule07/wake-blocked-wait",
-				"rule07/wakes-coalesce", "rule07/wake-concurrent", "rule08/busy", "rule08/changes-during-wait", "rule10/remove-releases-at-once"}},
+				"rule07/wakes-coalesce", "rule07/wake-concurrent", "rule08/busy", "rule08/changes-during-wait", "rule10/remove-releases-at-once",
+				"rule13/edge-survives-wake"}},
 		{"no-ErrBusy", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return serializes{m, new(sync.Mutex)} }),
 			// Checks that need a Wait refused with ErrBusy hang in the second Wait.
 			[]string{"rule01/error-precedence", "rule08/busy", "rule08/busy-leaves-wait-undisturbed"}},
@@ -792,7 +806,7 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 				"rule09/calls-after-close", "rule09/no-leaks"}},
 		{"closed-fd-fails-every-wait", wrapping(func(m mux.Multiplexer) mux.Multiplexer {
 			return failsOnClosedFD{m, new(sync.Mutex), map[int]bool{}}
-		}), []string{"rule10/closed-while-added", "rule10/closed-alone-no-spin"}},
+		}), []string{"rule10/closed-while-added", "rule10/closed-alone-no-spin", "rule13/closed-while-added"}},
 		{"pretends-to-add-files", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return pretendsFiles{m} }),
 			[]string{"rule11/regular-file"}},
 		{"allocates-in-Wait", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return allocates{m} }),
@@ -809,8 +823,15 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 			}
 			return broken{wrap: late, fds: w}
 		}, []string{"rule02/visible-across-threads"}},
-		{"reports-stale-completions", func() broken { return broken{wrap: postCompletions} },
-			[]string{"rule02/no-stale-readiness"}},
+		{"reports-stale-completions", predatingModes(func() broken {
+			return broken{wrap: func(m mux.Multiplexer) (mux.Multiplexer, error) {
+				pm, err := postCompletions(m)
+				if err != nil {
+					return nil, err
+				}
+				return refusesModes{pm}, nil
+			}}
+		}), []string{"rule02/no-stale-readiness"}},
 		{"ErrBusy-clears-the-flag", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return clearsBusy{m, new(atomic.Bool)} }),
 			[]string{"rule08/busy-leaves-wait-undisturbed"}},
 		{"drops-Hangup-without-Readable", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return dropsHangup{m} }),
@@ -826,6 +847,44 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 			[]string{"rule01/own-descriptors"}},
 		{"change-is-a-Wake", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return changeIsAWake{m, new(atomic.Bool)} }),
 			[]string{"rule08/changes-during-wait"}},
+
+		// Bugs of the registration modes (rule 13), each caught by one
+		// check, and only by it.
+		{"claims-modes-it-refuses", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return refusesEdges{m} }),
+			[]string{"rule01/modes"}},
+		{"level-for-edges", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return levelForEdges{m} }),
+			[]string{"rule13/edge-reports-once"}},
+		{"pipe-wakes-when-empty", wrapping(func(m mux.Multiplexer) mux.Multiplexer {
+			return pipeWakesWhenEmpty{keepsInterest{m, new(regs)}, new(sync.Mutex), new([maxFD]int)}
+		}), []string{"rule13/edge-each-arrival"}},
+		{"counts-bytes-for-edges", wrapping(func(m mux.Multiplexer) mux.Multiplexer {
+			return countsBytes{keepsInterest: keepsInterest{m, new(regs)}, mu: new(sync.Mutex), last: new([maxFD]struct {
+				ev     mux.Events
+				unread int
+			})}
+		}), []string{"rule13/edge-after-drain"}},
+		{"no-room-no-writable-edge", wrapping(func(m mux.Multiplexer) mux.Multiplexer {
+			return writesWhenRoom{m, new(sync.Mutex), new([maxFD]bool)}
+		}), []string{"rule13/edge-room-to-write"}},
+		{"skips-same-Modify-of-edges", wrapping(func(m mux.Multiplexer) mux.Multiplexer {
+			return skipsSameModify{keepsInterest{m, new(regs)}, false}
+		}), []string{"rule13/edge-at-add-and-modify"}},
+		{"drops-what-does-not-fit", wrapping(func(m mux.Multiplexer) mux.Multiplexer {
+			return &rotatesBatch{Multiplexer: m, buf: make([]mux.Event, 64)}
+		}), []string{"rule13/no-room-loses-nothing"}},
+		{"Wake-drops-the-batch", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return dropsOnWake{m, new(sync.Mutex), new(bool)} }),
+			[]string{"rule13/edge-survives-wake"}},
+		{"closed-reported-every-Wait", wrapping(func(m mux.Multiplexer) mux.Multiplexer {
+			return nvalIgnoresMode{keepsInterest{m, new(regs)}, new([maxFD]bool)}
+		}), []string{"rule13/closed-while-added"}},
+		{"one-shot-hears-hangups", wrapping(func(m mux.Multiplexer) mux.Multiplexer {
+			return &hangupAfterShot{keepsInterest: keepsInterest{m, new(regs)}, off: new([maxFD]bool), pfds: make([]unix.PollFd, 0, 16)}
+		}), []string{"rule13/one-shot-disarms"}},
+		{"skips-same-Modify-of-one-shots", wrapping(func(m mux.Multiplexer) mux.Multiplexer {
+			return skipsSameModify{keepsInterest{m, new(regs)}, true}
+		}), []string{"rule13/one-shot-rearms"}},
+		{"allocates-for-modes", wrapping(func(m mux.Multiplexer) mux.Multiplexer { return allocatesForModes{m} }),
+			[]string{"rule12/no-allocation"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -837,6 +896,10 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 					m.Close()
 				}
 			})
+			in := info
+			if b.noModes {
+				in.Modes = 0
+			}
 			results, err := conformance.Check(conformance.Harness{
 				New: func() (mux.Multiplexer, error) {
 					m, err := epoll.New()
@@ -848,7 +911,7 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 					mu.Unlock()
 					return b.wrap(m)
 				},
-				Info:     info,
+				Info:     in,
 				FDs:      b.fds,
 				Watchdog: 10 * time.Second,
 			})

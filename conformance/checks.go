@@ -18,7 +18,7 @@ import (
 // docs/conformance.md is generated from this list (go generate).
 var checks = []check{
 	{rule: 0, slug: "self-description", fn: checkInfo,
-		what: "Info names the backend, reports at least Readable and Writable and only conditions package mux defines, and gives a sane MaxFD and timeout resolution."},
+		what: "Info names the backend, reports at least Readable and Writable and only conditions package mux defines, claims only modes package mux defines, and gives a sane MaxFD and timeout resolution."},
 
 	{rule: 1, slug: "invalid-interest", fn: checkInvalidInterest,
 		what: "Add and Modify refuse an empty interest, reported-only bits and unknown bits with ErrInvalid, before looking at the descriptor, and leave nothing registered."},
@@ -32,6 +32,8 @@ var checks = []check{
 		what: "Errors are *mux.OpError values that name the operation and the descriptor."},
 	{rule: 1, slug: "error-precedence", fn: checkErrorPrecedence, alone: true,
 		what: "When several errors apply, every backend returns the same one: ErrClosed, then ErrInvalid (interest or empty events slice, even while another Wait runs), then ErrBadFD or ErrFDLimit (negative, beyond the limit, too large for the kernel's int, or — for Add — not open), then ErrExists or ErrNotAdded."},
+	{rule: 1, slug: "modes", fn: checkModes,
+		what: "Add and Modify accept each mode Info.Modes claims (EdgeTriggered, OneShot, both), and refuse each other with ErrInvalid (wrapping errors.ErrUnsupported if it claims any mode), before looking at the descriptor, leaving the registration as it was."},
 	{rule: 1, slug: "own-descriptors", fn: checkOwnDescriptors, alone: true,
 		what: "Add of each descriptor a new Multiplexer opened (listed by the harness before and after New) is ErrInvalid, and a Wake then ends a Wait with nothing reported."},
 
@@ -126,7 +128,28 @@ var checks = []check{
 		what: "A regular file is refused with ErrInvalid (nothing left registered) or reported always Readable|Writable, as Info.RegularFiles says."},
 
 	{rule: 12, slug: "no-allocation", fn: checkNoAllocation, alone: true,
-		what: "Add, Modify, Wait(0), Remove and a timed Wait that finds a descriptor ready allocate nothing in steady state."},
+		what: "Add, Modify, Wait(0), Remove and a timed Wait that finds a descriptor ready allocate nothing in steady state, nor a Modify to each mode Info.Modes claims and the Wait that reports it."},
+
+	{rule: 13, slug: "edge-reports-once", fn: checkEdgeOnce,
+		what: "An edge-triggered registration is reported once when data arrives and not by the Waits after it while the data stays unread; a condition that becomes true (the peer's end of stream) is reported once again."},
+	{rule: 13, slug: "edge-each-arrival", fn: checkEdgeNewData,
+		what: "On a socket and on a pipe, each arrival of data is reported, although unread data was already waiting."},
+	{rule: 13, slug: "edge-after-drain", fn: checkEdgeAfterDrain,
+		what: "Data that arrives after the loop read until EAGAIN is reported, though no Wait saw the descriptor empty and fewer bytes arrived than before."},
+	{rule: 13, slug: "edge-room-to-write", fn: checkEdgeRoomToWrite,
+		what: "A descriptor whose send buffer was full is not reported Writable until the peer reads, and then it is."},
+	{rule: 13, slug: "edge-at-add-and-modify", fn: checkEdgeAddModify,
+		what: "Add and Modify of an edge-triggered registration report a condition that holds at the call, Modify to the same interest included; Modify switches to level-triggered and back."},
+	{rule: 13, slug: "no-room-loses-nothing", fn: checkEdgeNoRoom,
+		what: "Edge-triggered, and one-shot, registrations of three readable descriptors are each reported by three Waits with room for one event: a report that does not fit is not used up."},
+	{rule: 13, slug: "edge-survives-wake", fn: checkEdgeWake,
+		what: "Data arrives, then Wake: the Wait it ends reports the edge-triggered descriptor, or the next Wait does."},
+	{rule: 13, slug: "closed-while-added", fn: checkEdgeClosed,
+		what: "A descriptor added edge-triggered (or one-shot) and closed without Remove is reported at most once, with Error; the others are served; Remove of it succeeds."},
+	{rule: 13, slug: "one-shot-disarms", fn: checkOneShotDisarms,
+		what: "A one-shot registration (also edge-triggered, where claimed) is reported once; then more data and the peer's close are not reported; a writable one likewise."},
+	{rule: 13, slug: "one-shot-rearms", fn: checkOneShotRearms,
+		what: "Modify re-arms a one-shot registration, to the same interest or another, and reports at once a condition that holds; one re-armed with nothing ready is reported when data arrives; Remove then Add re-arms too."},
 }
 
 // prompt is how long a Wait may take, in real time, to return after what
@@ -143,6 +166,9 @@ func checkInfo(c *trial) {
 	}
 	if in.Reports&^mux.All != 0 {
 		c.Errorf("Info.Reports = %v; want only conditions package mux defines", in.Reports)
+	}
+	if in.Modes&^mux.Modes != 0 {
+		c.Errorf("Info.Modes = %v; want only modes package mux defines (EdgeTriggered, OneShot)", in.Modes)
 	}
 	if in.MaxFD < 0 {
 		c.Errorf("Info.MaxFD = %d; want 0 (no limit) or a positive bound", in.MaxFD)
@@ -1306,7 +1332,25 @@ func checkNoAllocation(c *trial) {
 	c.add(a, mux.Readable)
 	buf := make([]mux.Event, 8)
 	var fail error
+	modes := c.h.Info.Modes & mux.Modes
+	if modes != 0 && c.m.Modify(a, mux.Readable|modes) != nil {
+		modes = 0 // refused although claimed: rule01/modes fails the backend for that
+	}
+	c.modify(a, mux.Readable)
 	step := func() {
+		if modes != 0 {
+			// A mode, and a Wait that reports a (which disarms a one-shot
+			// registration), then back to level-triggered.
+			if err := c.m.Modify(a, mux.Readable|modes); err != nil && fail == nil {
+				fail = fmt.Errorf("call Modify(%d, %v) = %w", a, mux.Readable|modes, err)
+			}
+			if _, err := c.m.Wait(buf, 0); err != nil && fail == nil {
+				fail = fmt.Errorf("call Wait = %w", err)
+			}
+			if err := c.m.Modify(a, mux.Readable); err != nil && fail == nil {
+				fail = fmt.Errorf("call Modify(%d) = %w", a, err)
+			}
+		}
 		if err := c.m.Add(x, mux.Readable); err != nil && fail == nil {
 			fail = fmt.Errorf("call Add(%d) = %w", x, err)
 		}

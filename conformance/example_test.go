@@ -61,4 +61,5 @@ func Example() {
 	// rule 10 ok: an fd closed while added does not break the Multiplexer; Remove releases it at once
 	// rule 11 ok: regular files: refused cleanly or always ready, as Info says
 	// rule 12 ok: no allocation in Add, Modify, Remove or Wait
+	// rule 13 ok: edge-triggered and one-shot modes, where Info claims them: a report per edge, one until re-armed; none lost
 }

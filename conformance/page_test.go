@@ -26,7 +26,7 @@ func checksPage() string {
 	fmt.Fprintf(&b, "`conformance.Run` runs these %d checks, in this order, each on a fresh\n", len(checks))
 	b.WriteString("Multiplexer, as subtests named like `TestConformance/rule04/never-early`.\n")
 	b.WriteString("Run them with the race detector too (`go test -race`): some bugs only it\n")
-	b.WriteString("sees. Rule 0 is the backend's self-description (`mux.Info`); rules 1 to 12\n")
+	b.WriteString("sees. Rule 0 is the backend's self-description (`mux.Info`); rules 1 to 13\n")
 	b.WriteString("are the contract, explained with the bugs behind each in\n")
 	b.WriteString("[contract.md](contract.md). A check that does not apply to a backend, as\n")
 	b.WriteString("its `mux.Info` says, is skipped, as are, off Unix, those that need signals\n")

@@ -41,7 +41,7 @@ func (s Status) String() string {
 
 // Result is the outcome of one check, as returned by [Check].
 type Result struct {
-	Rule     int      // the contract rule the check belongs to: 1–12, or 0 for the self-description
+	Rule     int      // the contract rule the check belongs to: 1–13, or 0 for the self-description
 	Name     string   // the check's name, such as "rule04/never-early"
 	Status   Status   // Pass, Fail or Skip
 	Messages []string // why it failed or was skipped; a failure starts with the check's file:line
@@ -100,7 +100,7 @@ func Check(h Harness) ([]Result, error) {
 
 // Rules returns the number and a one-line summary of each contract rule
 // (a [RuleSummary]), in order, for tables that group results by rule: rule
-// 0, the self-description, then the twelve rules of the contract.
+// 0, the self-description, then the thirteen rules of the contract.
 func Rules() []RuleSummary {
 	return append([]RuleSummary(nil), ruleSummaries...)
 }
@@ -125,6 +125,7 @@ var ruleSummaries = []RuleSummary{
 	{10, "an fd closed while added does not break the Multiplexer; Remove releases it at once"},
 	{11, "regular files: refused cleanly or always ready, as Info says"},
 	{12, "no allocation in Add, Modify, Remove or Wait"},
+	{13, "edge-triggered and one-shot modes, where Info claims them: a report per edge, one until re-armed; none lost"},
 }
 
 // complete fills in the defaults.
@@ -458,6 +459,7 @@ func (c *trial) add(fd int, ev mux.Events) {
 	c.setAdded(fd, ev)
 	if err := c.m.Add(fd, ev); err != nil {
 		c.setAdded(fd, 0)
+		c.refusedClaimed(fmt.Sprintf("Add(%d, %v)", fd, ev), ev, err)
 		c.Fatalf("Add(%d, %v) = %v; want nil", fd, ev, err)
 	}
 }
@@ -468,9 +470,49 @@ func (c *trial) modify(fd int, ev mux.Events) {
 	c.mu.Unlock()
 	c.setAdded(fd, old|ev)
 	if err := c.m.Modify(fd, ev); err != nil {
+		c.refusedClaimed(fmt.Sprintf("Modify(%d, %v)", fd, ev), ev, err)
 		c.Fatalf("Modify(%d, %v) = %v; want nil", fd, ev, err)
 	}
 	c.setAdded(fd, ev)
+}
+
+// refusedClaimed skips the check when a call refused a mode that
+// Info.Modes claims: rule01/modes fails the backend for that, and the
+// checks of rule 13 have nothing to look at.
+func (c *trial) refusedClaimed(call string, ev mux.Events, err error) {
+	if ev&mux.Modes&c.h.Info.Modes != 0 && errors.Is(err, errors.ErrUnsupported) {
+		c.Skipf("%s = %v, although Info.Modes is %v: rule01/modes fails the backend for that", call, err, c.h.Info.Modes)
+	}
+}
+
+// needs skips the check unless the backend claims every mode in m.
+func (c *trial) needs(m mux.Events) {
+	if !c.h.Info.Modes.Has(m) {
+		c.Skipf("Info.Modes is %v: the backend does not keep %v (rule01/modes checks that it refuses it)", c.h.Info.Modes, m)
+	}
+}
+
+// quiet is how long a Wait that must report nothing waits: a backend that
+// reports what it must not reports it at once, and a longer wait would
+// only slow the suite.
+const quiet = 20 * time.Millisecond
+
+// expect waits for fd to be reported with at least the conditions in
+// want, and ends the check if it is not: what the check does next depends
+// on that report.
+func (c *trial) expect(fd int, want mux.Events, what string) waitResult {
+	w := c.wait(4, prompt)
+	if !w.find(fd).Has(want) {
+		c.Fatalf("%s: Wait = %v; want fd %d reported %v", what, w, fd, want)
+	}
+	return w
+}
+
+// silent checks that a Wait does not report fd.
+func (c *trial) silent(fd int, what string) {
+	if w := c.wait(4, quiet); w.find(fd) != 0 {
+		c.Errorf("%s: Wait(%v) = %v; want fd %d not reported", what, quiet, w, fd)
+	}
 }
 
 func (c *trial) remove(fd int) {

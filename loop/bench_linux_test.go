@@ -18,42 +18,12 @@ import (
 const benchConns = 100
 
 // BenchmarkServe compares, in one run, the same clients served by the
-// loop on epoll (one goroutine, ServerConn machines) and by
-// goroutine-per-connection net code. ns/op is per round trip of a 64-byte
-// line over 127.0.0.1 TCP.
+// loop on epoll (one goroutine, ServerConn machines), level-triggered and
+// edge-triggered, and by goroutine-per-connection net code. ns/op is per
+// round trip of a 64-byte line over 127.0.0.1 TCP.
 func BenchmarkServe(b *testing.B) {
-	b.Run("loop-epoll", func(b *testing.B) {
-		m, err := epoll.New()
-		if err != nil {
-			b.Fatalf("epoll.New() = %v", err)
-		}
-		defer m.Close()
-		sys := loop.OS()
-		l, err := loop.New(loop.Config{Mux: m, Sys: sys})
-		if err != nil {
-			b.Fatalf("loop.New = %v", err)
-		}
-		lfd, err := sys.Listen("127.0.0.1:0")
-		if err != nil {
-			b.Fatalf("Listen = %v", err)
-		}
-		addr := resolver(b)(lfd)
-		l.Serve(lfd, func(now time.Time) loop.Task {
-			s := statemachine.NewServerConn(statemachine.ServerConfig{}, now)
-			return &s
-		}, nil)
-		ran := make(chan error, 1)
-		go func() { ran <- l.Run() }()
-		pingPong(b, addr)
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		if err := l.Shutdown(ctx); err != nil {
-			b.Errorf("Shutdown = %v; want a graceful stop", err)
-		}
-		if err := <-ran; err != nil {
-			b.Errorf("Run() = %v", err)
-		}
-	})
+	b.Run("loop-epoll", func(b *testing.B) { benchLoop(b, false) })
+	b.Run("loop-epoll-edge", func(b *testing.B) { benchLoop(b, true) })
 	b.Run("goroutines", func(b *testing.B) {
 		ln, err := net.Listen("tcp", "127.0.0.1:0")
 		if err != nil {
@@ -137,5 +107,39 @@ func pingPong(b *testing.B, addr string) {
 	b.StopTimer()
 	for _, c := range conns {
 		c.Close()
+	}
+}
+
+// benchLoop is BenchmarkServe's loop on epoll, edge-triggered if edge.
+func benchLoop(b *testing.B, edge bool) {
+	m, err := epoll.New()
+	if err != nil {
+		b.Fatalf("epoll.New() = %v", err)
+	}
+	defer m.Close()
+	sys := loop.OS()
+	l, err := loop.New(loop.Config{Mux: m, Sys: sys, EdgeTriggered: edge})
+	if err != nil {
+		b.Fatalf("loop.New = %v", err)
+	}
+	lfd, err := sys.Listen("127.0.0.1:0")
+	if err != nil {
+		b.Fatalf("Listen = %v", err)
+	}
+	addr := resolver(b)(lfd)
+	l.Serve(lfd, func(now time.Time) loop.Task {
+		s := statemachine.NewServerConn(statemachine.ServerConfig{}, now)
+		return &s
+	}, nil)
+	ran := make(chan error, 1)
+	go func() { ran <- l.Run() }()
+	pingPong(b, addr)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := l.Shutdown(ctx); err != nil {
+		b.Errorf("Shutdown = %v; want a graceful stop", err)
+	}
+	if err := <-ran; err != nil {
+		b.Errorf("Run() = %v", err)
 	}
 }

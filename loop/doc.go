@@ -1,6 +1,7 @@
 // Package loop is a reference event loop: it runs the state machines of
 // package [statemachine] (or any [Task]) over any [mux.Multiplexer], one
-// goroutine, level-triggered, doing their I/O through a narrow seam
+// goroutine, level-triggered or, with [Config.EdgeTriggered],
+// edge-triggered, doing their I/O through a narrow seam
 // ([Sys]) that the operating system ([OS]) and the simulated kernel of
 // package [github.com/muxkit/muxkit/mux/fake] (a *fake.Kernel) both
 // implement — so the same loop serves real sockets in production and runs
@@ -40,6 +41,18 @@
 // timeout) and yields the processor once before it blocks, so that under
 // load it rarely sleeps in the kernel, and the Go runtime does not take
 // its processor away and hand it back around each sleep.
+//
+// With [Config.EdgeTriggered] (where the Multiplexer keeps the mode, as
+// epoll and the fake do), each descriptor is added once, edge-triggered,
+// for every condition, and never modified: what a task waits for is the
+// loop's business. Edges are not repeated, so the loop remembers what each
+// descriptor was reported ready for until an operation returns EAGAIN,
+// drives a task again at once when it waits for what is ready, and comes
+// back by itself, at the next turn, to a task or a listener it cut off
+// for fairness before EAGAIN. A short read is taken for a drain only
+// while no end of stream has been reported: after one, the next read
+// returns it and no edge would. The package's tests run twice, the second
+// time with every loop over the fake or epoll edge-triggered.
 //
 // It keeps these promises:
 //

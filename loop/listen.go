@@ -16,7 +16,7 @@ func (l *Loop) listen(j job) {
 		l.report(j.done, Result{FD: fd, Err: err})
 		return
 	}
-	if err := l.m.Add(fd, mux.Readable); err != nil {
+	if err := l.m.Add(fd, l.listening()); err != nil {
 		l.sys.Close(fd)
 		l.report(j.done, Result{FD: fd, Err: err})
 		return
@@ -25,6 +25,14 @@ func (l *Loop) listen(j job) {
 	_, s := l.tasks.add(fd)
 	s.kind, s.gen, s.done, s.newConn = slotListener, l.gen, j.done, j.newTask
 	l.listeners = append(l.listeners, fd)
+}
+
+// listening is the interest of a listener.
+func (l *Loop) listening() mux.Events {
+	if l.edge {
+		return mux.Readable | mux.EdgeTriggered
+	}
+	return mux.Readable
 }
 
 // pace resumes the listeners when room says there is room for more
@@ -40,7 +48,7 @@ func (l *Loop) pace(room bool) {
 		want := room && !s.stalled
 		switch {
 		case want && s.paused:
-			if err := l.m.Add(fd, mux.Readable); err != nil {
+			if err := l.m.Add(fd, l.listening()); err != nil {
 				l.closeListener(i, err)
 				i--
 				continue
@@ -56,7 +64,7 @@ func (l *Loop) pace(room bool) {
 // accept accepts connections waiting on the listener lfd.
 func (l *Loop) accept(lfd int) {
 	s := l.tasks.get(lfd)
-	newConn, done := s.newConn, s.done
+	newConn, done, gen := s.newConn, s.done, s.gen
 	for range maxAccepts {
 		if l.max > 0 && l.running >= l.max {
 			return // admit pauses the listener before the next Wait
@@ -91,6 +99,11 @@ func (l *Loop) accept(lfd int) {
 			continue
 		}
 		l.register(fd, t, done)
+	}
+	if l.edge {
+		// Edge-triggered, the connections left in the backlog are not
+		// reported again: accept them at the next turn.
+		l.again = append(l.again, registration{lfd, gen})
 	}
 }
 

@@ -2,6 +2,7 @@ package loop
 
 import (
 	"errors"
+	"fmt"
 	"sync"
 	"time"
 
@@ -67,6 +68,11 @@ var (
 	ErrNoTask = errors.New("loop: task factory returned nil")
 )
 
+// edgeByDefault makes every loop whose Multiplexer keeps edge-triggered
+// registrations run edge-triggered: the package's tests set it to run
+// them all in both modes.
+var edgeByDefault bool
+
 // Defaults for the zero values of [Config]'s fields.
 const (
 	DefaultEvents     = 256      // events per Wait
@@ -100,6 +106,19 @@ type Config struct {
 	// ReadBuffer is the size of the buffer reads go into before the task
 	// copies what it needs. Zero means [DefaultReadBuffer].
 	ReadBuffer int
+
+	// EdgeTriggered registers every descriptor edge-triggered
+	// ([mux.EdgeTriggered]) and once for its life: a task's for Readable,
+	// Writable and Priority whatever it waits for, so that no change of
+	// what it waits for costs a Modify. The loop then remembers what each
+	// descriptor was reported ready for until an operation finds it not
+	// (EAGAIN), drives a task again at once when it waits for what is
+	// ready, and comes back at the next turn to a task or a listener it
+	// left before EAGAIN for fairness (after a bounded number of
+	// operations or connections). [New] fails, with an error wrapping
+	// [errors.ErrUnsupported], if the Multiplexer's [mux.Info] does not
+	// claim the mode.
+	EdgeTriggered bool
 }
 
 // Stats counts a loop's tasks.
@@ -114,24 +133,27 @@ type Stats struct {
 // in one goroutine, and give it work from any goroutine with
 // [Loop.Submit], [Loop.Dial] and [Loop.Serve].
 type Loop struct {
-	m   mux.Multiplexer
-	sys Sys
-	max int
+	m    mux.Multiplexer
+	sys  Sys
+	max  int
+	edge bool // Config.EdgeTriggered
 
 	// The fields below belong to the goroutine in Run.
-	events    []mux.Event
-	buf       []byte
-	tasks     table  // the descriptors the loop drives
-	timers    timers // their deadlines, by position in tasks
-	due       []registration
-	gen       uint64 // generation of the latest registration
-	running   int    // tasks registered (not listeners)
-	queue     []job  // started in order: queue[qhead:]
-	qhead     int
-	listeners []int  // descriptors of listeners, open or paused
-	nfinished uint64 // tasks finished so far, to resume stalled listeners
-	closing   bool   // Stop was seen: listeners are closed
-	spare     []job  // the inbox's previous backing array, handed back by Run
+	events     []mux.Event
+	buf        []byte
+	tasks      table  // the descriptors the loop drives
+	timers     timers // their deadlines, by position in tasks
+	due        []registration
+	again      []registration // edge-triggered: left before EAGAIN, to drive at the next turn
+	againSpare []registration // again's previous backing array, reused by resume
+	gen        uint64         // generation of the latest registration
+	running    int            // tasks registered (not listeners)
+	queue      []job          // started in order: queue[qhead:]
+	qhead      int
+	listeners  []int  // descriptors of listeners, open or paused
+	nfinished  uint64 // tasks finished so far, to resume stalled listeners
+	closing    bool   // Stop was seen: listeners are closed
+	spare      []job  // the inbox's previous backing array, handed back by Run
 
 	mu       sync.Mutex // guards the fields below
 	inbox    []job      // submitted, not yet taken by the loop
@@ -157,10 +179,17 @@ func New(cfg Config) (*Loop, error) {
 	if cfg.ReadBuffer <= 0 {
 		cfg.ReadBuffer = DefaultReadBuffer
 	}
+	in := mux.Describe(cfg.Mux)
+	keeps := in.Modes.Has(mux.EdgeTriggered)
+	if cfg.EdgeTriggered && !keeps {
+		return nil, fmt.Errorf("loop: Config.EdgeTriggered: %s does not keep edge-triggered registrations (Info.Modes is %v): %w",
+			in.Name, in.Modes, errors.ErrUnsupported)
+	}
 	return &Loop{
 		m:      cfg.Mux,
 		sys:    cfg.Sys,
 		max:    max(cfg.MaxTasks, 0),
+		edge:   cfg.EdgeTriggered || edgeByDefault && keeps,
 		events: make([]mux.Event, cfg.Events),
 		buf:    make([]byte, cfg.ReadBuffer),
 		done:   make(chan struct{}),

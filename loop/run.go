@@ -15,7 +15,8 @@ import (
 // the loop answers the pending operation with EAGAIN instead of performing
 // it, so that one busy descriptor cannot starve the others. The machine
 // then waits for readiness, which a level-triggered Multiplexer reports
-// again at once.
+// again at once; an edge-triggered loop comes back to it by itself at the
+// next turn (see resume).
 const maxOps = 32
 
 // registration names one registration of a descriptor: a task whose
@@ -111,9 +112,10 @@ func (l *Loop) Run() (err error) {
 		if poll && n == 0 {
 			runtime.Gosched()
 		}
-		poll = n > 0
 		l.dispatch(n)
+		l.resume()
 		l.tick()
+		poll = n > 0 || len(l.again) > 0 // edge-triggered work left: poll, do not block
 	}
 }
 
@@ -124,7 +126,8 @@ func (l *Loop) Run() (err error) {
 // the batch (an accept, or a Submit from a callback) belongs to a
 // registration newer than the batch, so its event is dropped too — it
 // spoke of the old descriptor. Level-triggered readiness of the new one
-// is reported by the next Wait.
+// is reported by the next Wait; edge-triggered, its Add was an edge if it
+// was ready.
 func (l *Loop) dispatch(n int) {
 	batch := l.gen
 	for i := range n {
@@ -135,13 +138,51 @@ func (l *Loop) dispatch(n int) {
 		}
 		switch s.kind {
 		case slotTask:
-			l.drive(ev.FD, statemachine.Ready(ev.Events))
+			in := ev.Events
+			if l.edge {
+				// Remembered until an EAGAIN: the next report comes only
+				// with the next edge. What the task does not wait for now
+				// is given to it when it does (see drive).
+				s.ready |= in &^ mux.Modes
+				if in &= mux.Reportable(s.interest); in == 0 {
+					continue
+				}
+			}
+			l.drive(ev.FD, statemachine.Ready(in))
 		case slotListener:
 			if !s.paused {
 				l.accept(ev.FD)
 			}
 		}
 	}
+}
+
+// resume drives, edge-triggered, what the last turn left before EAGAIN:
+// a task cut off after maxOps operations with its descriptor still ready
+// for what it waits for, a listener after maxAccepts connections. No new
+// edge will report them.
+func (l *Loop) resume() {
+	if len(l.again) == 0 {
+		return
+	}
+	todo := l.again
+	l.again = l.againSpare[:0]
+	for _, r := range todo {
+		s := l.tasks.get(r.fd)
+		if s == nil || s.gen != r.gen {
+			continue // finished, and perhaps the number reused
+		}
+		switch {
+		case s.kind == slotListener && !s.paused:
+			l.accept(r.fd)
+		case s.kind == slotTask:
+			if in := s.ready & s.interest; in != 0 {
+				l.drive(r.fd, statemachine.Ready(in))
+			}
+		}
+	}
+	clear(todo)
+	l.againSpare = todo[:0]
 }
 
 // tick feeds Tick to every task whose deadline has come.
@@ -185,10 +226,12 @@ func (l *Loop) timeout() time.Duration {
 // has output queued and then writes it all at once costs no Modify. And a
 // read that returns fewer bytes than it asked for drained the descriptor
 // (a stream's receive buffer gives all it has), so the task is given its
-// bytes with EAGAIN, as the next read would have said: readiness is
-// level-triggered, so whatever arrives later is reported by the next Wait.
-// (On a descriptor that is no stream, such as a datagram socket, that is
-// still right, and costs a Wait per datagram.)
+// bytes with EAGAIN, as the next read would have said: whatever arrives
+// later is reported by the next Wait (level-triggered) or is an edge. An
+// end of stream reported with or before the data is the exception under
+// edges: the next read returns it, and no edge would say so. (On a
+// descriptor that is no stream, such as a datagram socket, that is still
+// right, and costs a Wait per datagram.)
 func (l *Loop) drive(fd int, in statemachine.Input) {
 	s := l.tasks.get(fd) // stable: nothing below adds to the table before finish
 	t := s.task
@@ -212,12 +255,25 @@ func (l *Loop) drive(fd int, in statemachine.Input) {
 				l.finish(fd, err)
 				return
 			}
+			if r := s.ready & want; l.edge && r != 0 {
+				// Edge-triggered, the descriptor is ready for what the
+				// task waits for, and will not be reported again: go on
+				// now, or, past maxOps, at the next turn.
+				if ops < maxOps {
+					in = statemachine.Ready(r)
+					continue
+				}
+				l.again = append(l.again, registration{fd, s.gen})
+			}
 			l.setDeadline(fd)
 			return
 		case statemachine.OpCheckConnect:
 			in = statemachine.Connected(l.sys.SockErr(fd))
 		case statemachine.OpWrite:
 			n, err := l.sys.Write(fd, out.Data)
+			if err == syscall.EAGAIN {
+				s.ready &^= mux.Writable
+			}
 			in = statemachine.Wrote(n, err)
 		case statemachine.OpRead:
 			if out.Max < 1 {
@@ -230,8 +286,11 @@ func (l *Loop) drive(fd int, in statemachine.Input) {
 			switch {
 			case n == 0:
 				data = nil
-			case n < len(p) && err == nil:
+			case n < len(p) && err == nil && (!l.edge || s.ready&ended == 0):
 				err = syscall.EAGAIN // drained
+			}
+			if err == syscall.EAGAIN {
+				s.ready &^= mux.Readable | mux.Priority
 			}
 			in = statemachine.Read(data, err)
 		default:
@@ -240,6 +299,12 @@ func (l *Loop) drive(fd int, in statemachine.Input) {
 		}
 	}
 }
+
+// ended is what says, edge-triggered, that the peer's end of stream, or an
+// error, came with or before the last report: a short read is then no
+// proof of a drain, since the next read returns it, and no edge will come
+// to say so.
+const ended = mux.ReadHangup | mux.Hangup | mux.Error
 
 // wouldBlock returns the input that answers op with EAGAIN.
 func wouldBlock(op statemachine.Op) statemachine.Input {

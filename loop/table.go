@@ -26,7 +26,8 @@ type slot struct {
 	gen      uint64 // registration generation; see dispatch
 	task     Task
 	done     func(Result)
-	interest mux.Events // as last given to the Multiplexer
+	interest mux.Events // as last given to the Multiplexer; edge-triggered, what the task waits for
+	ready    mux.Events // edge-triggered: the conditions reported and not yet ended by an EAGAIN (the reported-only ones for good)
 
 	// Listeners.
 	newConn func(now time.Time) Task

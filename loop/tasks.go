@@ -88,7 +88,7 @@ func (l *Loop) register(fd int, t Task, done func(Result)) {
 		l.report(done, Result{FD: fd, Task: t, Err: ErrNoInterest})
 		return
 	}
-	if err := l.m.Add(fd, interest); err != nil {
+	if err := l.m.Add(fd, l.registered(interest)); err != nil {
 		l.sys.Close(fd)
 		l.report(done, Result{FD: fd, Task: t, Err: err})
 		return
@@ -103,11 +103,24 @@ func (l *Loop) register(fd int, t Task, done func(Result)) {
 	l.setDeadline(fd)
 }
 
+// registered is what a task that waits for interest is added with:
+// interest itself, or, edge-triggered, every condition, once for the
+// descriptor's life.
+func (l *Loop) registered(interest mux.Events) mux.Events {
+	if l.edge {
+		return mux.Interest | mux.EdgeTriggered
+	}
+	return interest
+}
+
 // settle gives the Multiplexer the interest want that the task on fd, in
 // slot s, waits with, unless it has it already. With register's Add, it is
 // the only place where a task's interest reaches the Multiplexer.
+// Edge-triggered, the Multiplexer has every condition already: settle
+// only records want.
 func (l *Loop) settle(fd int, s *slot, want mux.Events) error {
-	if want == s.interest {
+	if want == s.interest || l.edge {
+		s.interest = want
 		return nil
 	}
 	if err := l.m.Modify(fd, want); err != nil {

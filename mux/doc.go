@@ -13,15 +13,19 @@
 //
 // # The contract
 //
-// Every backend keeps twelve rules, numbered 1 to 12; package conformance
-// checks each of them, and docs/conformance.md lists its checks. Beside
+// Every backend keeps thirteen rules, numbered 1 to 13 (rule 13 for the
+// modes its Info claims); package conformance checks each of them, and
+// docs/conformance.md lists its checks. Beside
 // them is rule 0: a backend's self-description, [Info], is true, because
 // code and the suite decide from it what to expect. The reason for each
 // rule, with the public bug reports behind it, is in docs/contract.md.
 //
 //  1. Interest. An interest is a non-empty subset of [Interest]
-//     (Readable|Writable|Priority); anything else is [ErrInvalid], checked
-//     before the descriptor (see [CheckInterest]). Add of a closed
+//     (Readable|Writable|Priority), with any of the [Modes] that
+//     [Info.Modes] claims (rule 13); anything else is [ErrInvalid], checked
+//     before the descriptor (see [CheckInterest] and [CheckModes], whose
+//     error for a mode the backend does not keep also wraps
+//     [errors.ErrUnsupported]). Add of a closed
 //     descriptor is [ErrBadFD] on every backend. A failed Add or Modify
 //     leaves no registration half made. When a call is wrong in several
 //     ways, every backend names the same one, in this order: a closed
@@ -37,7 +41,8 @@
 //     holds may name one of them now, and watched, the wake descriptor
 //     would be reported (rule 7).
 //
-//  2. Level-triggered. While a condition holds, every Wait reports it. A
+//  2. Level-triggered. Unless a mode says otherwise (rule 13), while a
+//     condition holds, every Wait reports it. A
 //     condition made true before Wait is called — by any goroutine or OS
 //     thread, such as a write that has returned — is reported by that
 //     Wait, Wait(0) included: a loop that polls right after a worker hands
@@ -112,6 +117,30 @@
 //
 //  12. No allocation in Add, Modify, Remove or Wait in steady state.
 //
+//  13. Modes, where Info.Modes claims them. An edge-triggered registration
+//     ([EdgeTriggered]) is reported once per edge, not on every Wait while
+//     a condition holds. An edge is what the kernel tells a descriptor's
+//     waiters of — data arriving, whether or not unread data was there
+//     before; room to write freed after a write found none; a connection
+//     to accept; end of stream, a hangup, an error, a close — and, at Add
+//     and at every Modify (to the same interest too), a condition that
+//     holds then. A report carries every condition that holds when it is
+//     made; an edge whose conditions all ended before a Wait looked is
+//     dropped. A loop must read, accept or write until EAGAIN, and handle
+//     every event of a batch: what it leaves is not reported again until
+//     the next edge. A one-shot registration ([OneShot]) is disabled by
+//     its report: nothing, Hangup and Error included, is reported for it
+//     until Modify re-arms it, to the same interest or another (or Remove
+//     and Add); Modify then reports at once a condition that holds. With
+//     both modes, each re-arm is an edge if a condition holds. Modify to
+//     an interest without a mode makes the registration level-triggered
+//     at once. Neither mode loses a report: one that does not fit in the
+//     events slice is made by a later Wait (rule 6), and a Wake does not
+//     use one up — the Wait it ends reports what it found, or leaves it to
+//     the next. A descriptor closed while added with a mode is reported at
+//     most once, with Error, or not at all, and Remove of it succeeds
+//     (rule 10). Close ends every registration, whatever its mode.
+//
 // Errors are [*OpError] values that carry the backend, the operation and
 // the descriptor, and unwrap both to one of this package's Err values and
 // to the operating-system error, so [errors.Is](err, ErrInvalid) and
@@ -122,8 +151,10 @@
 // [Info], returned by [Describe], says what a backend is and can do: its name,
 // the largest descriptor it can watch, the conditions it can report,
 // whether Wait's cost grows with the number of descriptors, whether it
-// accepts regular files, and its timeout resolution. Choose by those
-// properties, not by name.
+// accepts regular files, its timeout resolution, and the modes it keeps
+// (epoll both, as EPOLLET and EPOLLONESHOT; poll and select one-shot
+// only: they see states, not events, so edges between two calls are lost
+// to them). Choose by those properties, not by name.
 //
 // # Testing
 //

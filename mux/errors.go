@@ -59,7 +59,7 @@ type OpError struct {
 	Backend string // "epoll", "poll", …; may be empty
 	Op      string // "add", "modify", "remove", "wait", "wake" or "close"
 	FD      int    // the descriptor, or -1 when the operation has none
-	Kind    error  // one of the Err values of this package, or nil
+	Kind    error  // one of the Err values of this package (or the error of CheckModes, which wraps ErrInvalid), or nil
 	Err     error  // the underlying error, such as a unix.Errno, or nil
 }
 

@@ -5,14 +5,17 @@ import (
 	"strings"
 )
 
-// Events is a set of readiness conditions.
+// Events is a set of readiness conditions, and, in an interest, of
+// registration modes.
 //
 // [Readable], [Writable] and [Priority] may be asked for (as an interest)
 // and reported. [ReadHangup], [Hangup] and [Error] are only ever reported:
 // a backend reports Hangup and Error whenever it can see them, whatever
 // the interest, and ReadHangup — a condition of the reading side — only
 // while Readable is in the interest, as epoll's EPOLLRDHUP and poll's
-// POLLRDHUP work.
+// POLLRDHUP work. [EdgeTriggered] and [OneShot] are modes: they may be
+// added to an interest, as in Readable|EdgeTriggered, to say how the
+// registration is reported, and are never reported themselves.
 type Events uint16
 
 const (
@@ -22,10 +25,22 @@ const (
 	ReadHangup                    // reported only, with Readable interest: peer shut its writing side (EPOLLRDHUP, POLLRDHUP)
 	Hangup                        // reported only: both directions closed (EPOLLHUP, POLLHUP)
 	Error                         // reported only: error pending (EPOLLERR, POLLERR, POLLNVAL)
+
+	// EdgeTriggered, in an interest, makes the registration edge-triggered
+	// (EPOLLET): reported once for each change, not on every Wait while a
+	// condition holds. See the package documentation, rule 13.
+	EdgeTriggered
+	// OneShot, in an interest, disables the registration after its first
+	// report until Modify re-arms it (EPOLLONESHOT). See rule 13.
+	OneShot
 )
 
+// Modes is the set of registration modes: what an interest may hold
+// besides conditions. [Info.Modes] says which of them a backend keeps.
+const Modes = EdgeTriggered | OneShot
+
 // Interest is the set of conditions that may be asked for in
-// [Multiplexer.Add] and [Multiplexer.Modify].
+// [Multiplexer.Add] and [Multiplexer.Modify], with any of [Modes].
 const Interest = Readable | Writable | Priority
 
 // ReportedOnly is the set of conditions that are never asked for, only
@@ -33,8 +48,8 @@ const Interest = Readable | Writable | Priority
 const ReportedOnly = ReadHangup | Hangup | Error
 
 // Reportable returns the conditions that may be reported for a descriptor
-// added with interest: the interest, Hangup and Error, and ReadHangup if
-// the interest has Readable.
+// added with interest: the interest's conditions, Hangup and Error, and
+// ReadHangup if the interest has Readable. Modes are never reported.
 func Reportable(interest Events) Events {
 	r := interest&Interest | Hangup | Error
 	if interest&Readable != 0 {
@@ -43,14 +58,14 @@ func Reportable(interest Events) Events {
 	return r
 }
 
-// All is every condition this package defines.
+// All is every condition this package defines. It holds no mode.
 const All = Interest | ReportedOnly
 
-var eventNames = [...]string{"Readable", "Writable", "Priority", "ReadHangup", "Hangup", "Error"}
+var eventNames = [...]string{"Readable", "Writable", "Priority", "ReadHangup", "Hangup", "Error", "EdgeTriggered", "OneShot"}
 
-// String returns the set's conditions joined by "|", such as
-// "Readable|Writable". Bits that name no condition are printed last, in
-// hexadecimal. The empty set is "0".
+// String returns the set's conditions and modes joined by "|", such as
+// "Readable|Writable" or "Readable|EdgeTriggered". Bits that name neither
+// are printed last, in hexadecimal. The empty set is "0".
 func (e Events) String() string {
 	if e == 0 {
 		return "0"
@@ -64,7 +79,7 @@ func (e Events) String() string {
 			b.WriteString(name)
 		}
 	}
-	if rest := e &^ All; rest != 0 {
+	if rest := e &^ (All | Modes); rest != 0 {
 		if b.Len() > 0 {
 			b.WriteByte('|')
 		}

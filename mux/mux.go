@@ -1,6 +1,7 @@
 package mux
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 	"time"
@@ -11,9 +12,11 @@ import (
 // package [github.com/muxkit/muxkit/conformance] checks that it does.
 type Multiplexer interface {
 	// Add starts watching fd for the conditions in interest, a non-empty
-	// subset of [Interest].
+	// subset of [Interest], in the modes of interest, if any (a subset of
+	// [Info.Modes]).
 	Add(fd int, interest Events) error
-	// Modify replaces the interest of an added fd.
+	// Modify replaces the interest of an added fd, and re-arms a one-shot
+	// registration.
 	Modify(fd int, interest Events) error
 	// Remove stops watching fd and releases at once whatever the
 	// Multiplexer holds on it. Remove an fd before closing it.
@@ -69,11 +72,17 @@ type Info struct {
 	// that use nanosecond system calls (epoll_pwait2, ppoll, pselect),
 	// [time.Millisecond] for those that round up to milliseconds.
 	Resolution time.Duration
+
+	// Modes is the set of registration modes the backend keeps, a subset
+	// of [Modes]: EdgeTriggered and OneShot for epoll, OneShot for poll
+	// and select, none for a backend that predates them. Add and Modify
+	// refuse the others with ErrInvalid (see [CheckModes]).
+	Modes Events
 }
 
 // String returns a one-line summary, such as
 // "epoll: reports Readable|Writable|…, O(1) in fds, no regular files,
-// max fd unlimited, timeout resolution 1ns".
+// max fd unlimited, timeout resolution 1ns, modes EdgeTriggered|OneShot".
 func (in Info) String() string {
 	var b strings.Builder
 	b.WriteString(in.Name)
@@ -97,12 +106,17 @@ func (in Info) String() string {
 	}
 	b.WriteString(", timeout resolution ")
 	b.WriteString(in.Resolution.String())
+	if in.Modes != 0 {
+		b.WriteString(", modes ")
+		b.WriteString(in.Modes.String())
+	}
 	return b.String()
 }
 
 // Describe returns m's Info if m implements [Describer], and otherwise an
 // Info with the name "unknown" that claims only what the contract
-// guarantees of every backend: Readable and Writable reports.
+// guarantees of every backend: Readable and Writable reports, and no
+// modes.
 func Describe(m Multiplexer) Info {
 	if d, ok := m.(Describer); ok {
 		return d.Info()
@@ -110,11 +124,32 @@ func Describe(m Multiplexer) Info {
 	return Info{Name: "unknown", Reports: Readable | Writable, Resolution: time.Millisecond}
 }
 
-// CheckInterest returns [ErrInvalid] unless interest is a non-empty subset
-// of [Interest]. Backends call it first in Add and Modify (rule 1).
-func CheckInterest(interest Events) error {
-	if interest == 0 || interest&^Interest != 0 {
+// CheckInterest is the check of rule 1 for a backend that keeps no mode:
+// it is CheckModes(interest, 0). Add and Modify call it first.
+func CheckInterest(interest Events) error { return CheckModes(interest, 0) }
+
+// CheckModes is the check of rule 1 for a backend that keeps the modes in
+// supported, its [Info.Modes]. It returns [ErrInvalid] unless interest
+// holds at least one of Readable, Writable and Priority and nothing else
+// but [Modes]; for a mode that is not in supported, an error that names
+// it and wraps both ErrInvalid and [errors.ErrUnsupported]. A backend
+// calls it first in Add and Modify, and returns its error as the Kind of
+// an [*OpError].
+func CheckModes(interest, supported Events) error {
+	if interest&Interest == 0 || interest&^(Interest|Modes) != 0 {
 		return ErrInvalid
+	}
+	if m := interest & Modes &^ supported; m != 0 {
+		return modeError(m)
 	}
 	return nil
 }
+
+// modeError is the error of modes a backend does not keep.
+type modeError Events
+
+func (e modeError) Error() string {
+	return ErrInvalid.Error() + ": " + Events(e).String() + " not supported by this backend"
+}
+
+func (modeError) Unwrap() []error { return []error{ErrInvalid, errors.ErrUnsupported} }

@@ -164,6 +164,14 @@ func (e *encoder) start(h *Header) error {
 	if h.Backend.RegularFiles {
 		flags |= 2
 	}
+	// The modes as two more flags: a recording made before them has
+	// neither, as its backend kept none.
+	if h.Backend.Modes.Has(mux.EdgeTriggered) {
+		flags |= 4
+	}
+	if h.Backend.Modes.Has(mux.OneShot) {
+		flags |= 8
+	}
 	b = binary.AppendUvarint(b, flags)
 	b = binary.AppendUvarint(b, uint64(h.Backend.Resolution))
 	b = binary.AppendVarint(b, int64(h.Reads))
@@ -312,6 +320,12 @@ func (d *decoder) header(p []byte, h *Header) error {
 	h.Backend.Reports = mux.Events(s.uint())
 	flags := s.uint()
 	h.Backend.Scales, h.Backend.RegularFiles = flags&1 != 0, flags&2 != 0
+	if flags&4 != 0 {
+		h.Backend.Modes |= mux.EdgeTriggered
+	}
+	if flags&8 != 0 {
+		h.Backend.Modes |= mux.OneShot
+	}
 	h.Backend.Resolution = time.Duration(s.uint())
 	h.Reads, h.Writes = int(s.int64()), int(s.int64())
 	return s.err

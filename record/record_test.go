@@ -69,6 +69,9 @@ func TestRoundTrip(t *testing.T) {
 	if rec.Backend.Name != "fake" || !rec.Start.Equal(fake.Epoch) {
 		t.Errorf("header: backend %q, start %v; want the fake's, at its epoch %v", rec.Backend.Name, rec.Start, fake.Epoch)
 	}
+	if rec.Backend.Modes != mux.Modes || !rec.Backend.RegularFiles || !rec.Backend.Scales {
+		t.Errorf("header: backend %v; want the fake's self-description, its modes (%v) included: a replay says what the recorded backend said", rec.Backend, mux.Modes)
+	}
 	ms := time.Millisecond
 	want := []record.Call{
 		{Op: record.OpListen, FD: -1, Addr: "db:1", N: lfd},
@@ -283,7 +286,7 @@ func TestPrint(t *testing.T) {
 	}
 	lines := strings.Split(out.String(), "\n")
 	want := map[int]string{
-		0:  "recording of fake (fake: reports Readable|Writable|Priority|ReadHangup|Hangup|Error, O(1) in fds, regular files, max fd unlimited, timeout resolution 1ns), started 2000-01-01T00:00:00Z, 18 calls",
+		0:  "recording of fake (fake: reports Readable|Writable|Priority|ReadHangup|Hangup|Error, O(1) in fds, regular files, max fd unlimited, timeout resolution 1ns, modes EdgeTriggered|OneShot), started 2000-01-01T00:00:00Z, 18 calls",
 		1:  fmt.Sprintf(`1 +0s listen "db:1" -> %d`, lfd),
 		4:  fmt.Sprintf("4 +0s wait 8 1s -> 1 [fd %d: Writable] (took 1ms)", c),
 		8:  fmt.Sprintf(`8 +1ms read fd=%d 16 -> 12 "hello"…`, s),

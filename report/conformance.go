@@ -47,7 +47,7 @@ func check(name string) (Row, error) {
 // infoHeader heads the capabilities table; infoCells are the cells of one
 // row. The README's table of backends is made of the same (see
 // TestREADMEBackends).
-var infoHeader = []string{"backend", "max fd", "O(1) in fds", "regular files", "timeout resolution", "reports"}
+var infoHeader = []string{"backend", "max fd", "O(1) in fds", "regular files", "timeout resolution", "reports", "modes"}
 
 func infoCells(in mux.Info) []string {
 	scales, files := "no", "no (ErrInvalid)"
@@ -57,7 +57,11 @@ func infoCells(in mux.Info) []string {
 	if in.RegularFiles {
 		files = "yes, always ready"
 	}
-	return []string{in.Name, maxFD(in), scales, files, in.Resolution.String(), strings.ReplaceAll(in.Reports.String(), "|", ", ")}
+	modes := "none"
+	if in.Modes != 0 {
+		modes = strings.ReplaceAll(in.Modes.String(), "|", ", ")
+	}
+	return []string{in.Name, maxFD(in), scales, files, in.Resolution.String(), strings.ReplaceAll(in.Reports.String(), "|", ", "), modes}
 }
 
 func maxFD(in mux.Info) string {

@@ -38,5 +38,5 @@ func ExampleRun() {
 	fmt.Printf("%s: virtual %v, passes %d of %d checks, %d Wait costs\n",
 		row.Name, row.Virtual, passed, len(row.Results), len(row.Wait))
 	// Output:
-	// fake: virtual true, passes 49 of 49 checks, 2 Wait costs
+	// fake: virtual true, passes 60 of 60 checks, 2 Wait costs
 }

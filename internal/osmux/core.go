@@ -76,6 +76,7 @@ type Core struct {
 	busy  atomic.Bool
 	ts    unix.Timespec // the timeout of Wait's call
 	built uint64        // state&^flags at the last load of a Poll or Select set
+	shots []entry       // one-shot registrations of a Poll or Select Core the last collect reported
 
 	mu   sync.Mutex // guards regs; serializes changes, writes of the waker and Close
 	regs table
@@ -131,6 +132,12 @@ func Describe(c *Core, k Kind) mux.Info {
 // names are the backends' names, for errors; the zero Core has none.
 var names = [...]string{Epoll: "epoll", Poll: "poll", Select: "select"}
 
+// modes are the modes each kind keeps. Poll and Select keep one-shot
+// themselves, by leaving a reported registration out of the set they hand
+// the kernel until Modify; they cannot keep edge-triggered (see the
+// package documentation of mux, rule 13).
+var modes = [...]mux.Events{Epoll: epollModes, Poll: mux.OneShot, Select: mux.OneShot}
+
 // err returns the error of an operation. It is never inlined, so that
 // the paths that return errors stay out of the way of those that do not.
 //
@@ -169,7 +176,8 @@ const (
 var opNames = [...]string{opAdd: "add", opModify: "modify", opRemove: "remove"}
 
 // change is Add, Modify and Remove: the checks in the contract's order —
-// closed, the interest, the number (negative, past the kernel's C int, for
+// closed, the interest and its modes, the number (negative, past the
+// kernel's C int, for
 // which a system call would cut it down to another descriptor, or, for
 // select, past FD_SETSIZE, where unix.FdSet.Set would panic), then the
 // registration — and the change itself, which epoll makes in the kernel.
@@ -179,7 +187,7 @@ func (c *Core) change(op int, fd int, interest mux.Events) error {
 		return c.err(name, fd, mux.ErrClosed, nil)
 	}
 	if op != opRemove {
-		if err := mux.CheckInterest(interest); err != nil {
+		if err := mux.CheckModes(interest, modes[c.kind]); err != nil {
 			return c.err(name, fd, err, nil)
 		}
 	}
@@ -219,7 +227,9 @@ func (c *Core) change(op int, fd int, interest mux.Events) error {
 		return c.err(name, fd, mux.ErrNotAdded, nil)
 	}
 	if c.kind == Epoll {
-		// Called here, not in a method of epoll's: see Wait.
+		// Called here, not in a method of epoll's: see Wait. A Modify to
+		// the same interest is made too: it re-arms a one-shot
+		// registration, and has the kernel look at the descriptor again.
 		ctl, ev := c.ep.ctl(fd, old, interest)
 		if err := epollCtl(c.ep.epfd, ctl, fd, ev); err != nil {
 			if kind, err := epollCtlError(ctl, err); kind != nil || err != nil {
@@ -232,7 +242,7 @@ func (c *Core) change(op int, fd int, interest mux.Events) error {
 		c.regs.add(fd, interest)
 	case opModify:
 		if !c.regs.modify(fd, interest) {
-			return nil
+			return nil // neither a new interest nor a re-armed one-shot
 		}
 	case opRemove:
 		c.regs.remove(fd)
@@ -320,12 +330,22 @@ func (c *Core) Wait(events []mux.Event, d time.Duration) (int, error) {
 		done := false
 		switch c.kind {
 		case Epoll:
-			if n, err = epollWait(c.ep.epfd, c.ep.room(len(events)), 0); err == nil && c.state.Load() == c.built|open {
+			// Collected whatever came meanwhile: what epoll_wait returned
+			// under an edge-triggered or one-shot registration is off the
+			// kernel's ready list, and a second call would not see it.
+			if n, err = epollWait(c.ep.epfd, c.ep.room(len(events)), 0); err == nil {
 				k, done = c.ep.collect(events, n), true
+				if s := c.state.Load(); s != open {
+					if s&open == 0 {
+						c.leave()
+						return 0, c.err("wait", -1, mux.ErrClosed, nil)
+					}
+					c.state.And(^uint64(pending)) // a Wake came meanwhile: this return uses it up
+				}
 			}
 		case Poll:
 			if n, err = Ppoll(c.pl.fds(false), Timespec(0, &c.ts)); err == nil && c.state.Load() == c.built|open {
-				k, done = c.pl.collect(events, n), true
+				k, done = c.pl.collect(events, n, &c.shots), true
 			}
 		case Select:
 			nfd, w, e := c.sl.sets(false)
@@ -333,10 +353,13 @@ func (c *Core) Wait(events []mux.Event, d time.Duration) (int, error) {
 				n, err = c.sl.retry(err, false, 0, &c.ts)
 			}
 			if err == nil && c.state.Load() == c.built|open {
-				k, done = c.sl.collect(events, n+c.sl.nbad), true
+				k, done = c.sl.collect(events, n+c.sl.nbad, &c.shots), true
 			}
 		}
 		if done {
+			if len(c.shots) > 0 {
+				c.spend()
+			}
 			c.busy.Store(false) // c.leave, by hand: it is not inlined
 			if c.closed() {
 				c.left()
@@ -452,15 +475,38 @@ func (c *Core) call(d time.Duration, wake bool, room int) (n int, err error) {
 }
 
 // collect writes into events what the last call found ready among the
-// added descriptors, never the waker, and returns how many.
-func (c *Core) collect(events []mux.Event, n int) int {
+// added descriptors, never the waker, and returns how many. The one-shot
+// registrations of a Poll or Select Core it reports are disarmed.
+func (c *Core) collect(events []mux.Event, n int) (k int) {
 	switch c.kind {
 	case Epoll:
-		return c.ep.collect(events, n)
+		return c.ep.collect(events, n) // the kernel disarms one-shot registrations
 	case Poll:
-		return c.pl.collect(events, n)
+		k = c.pl.collect(events, n, &c.shots)
+	default:
+		k = c.sl.collect(events, n, &c.shots)
 	}
-	return c.sl.collect(events, n)
+	if len(c.shots) > 0 {
+		c.spend()
+	}
+	return k
+}
+
+// spend disarms the one-shot registrations of a Poll or Select Core that
+// collect has reported, and has the next Wait load the set without them.
+// A registration modified since the set was loaded stays armed: the
+// Modify counts as made after the report.
+func (c *Core) spend() {
+	c.mu.Lock()
+	changed := false
+	for _, e := range c.shots {
+		changed = c.regs.disarm(e.FD, e.ver) || changed
+	}
+	if changed && !c.closed() {
+		c.changedLocked() // no Wait is armed: this one is returning
+	}
+	c.mu.Unlock()
+	c.shots = c.shots[:0]
 }
 
 // leave ends a Wait, and tells Close, if it is waiting for the Wait to

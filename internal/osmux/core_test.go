@@ -104,10 +104,11 @@ func TestInfo(t *testing.T) {
 		epollRes = time.Nanosecond
 	}
 	want := map[string]mux.Info{
-		"epoll": {Name: "epoll", Reports: mux.All, Scales: true, Resolution: epollRes},
-		"poll":  {Name: "poll", Reports: pollReports, RegularFiles: true, Resolution: nsWhere(time.Millisecond, "linux", "freebsd")},
+		"epoll": {Name: "epoll", Reports: mux.All, Scales: true, Resolution: epollRes, Modes: mux.EdgeTriggered | mux.OneShot},
+		"poll": {Name: "poll", Reports: pollReports, RegularFiles: true, Resolution: nsWhere(time.Millisecond, "linux", "freebsd"),
+			Modes: mux.OneShot},
 		"select": {Name: "select", MaxFD: 1024, Reports: mux.Readable | mux.Writable | mux.Priority | mux.Error,
-			RegularFiles: true, Resolution: nsWhere(time.Microsecond, "linux", "freebsd")},
+			RegularFiles: true, Resolution: nsWhere(time.Microsecond, "linux", "freebsd"), Modes: mux.OneShot},
 	}
 	each(t, func(t *testing.T, m mux.Multiplexer) {
 		in := mux.Describe(m)

@@ -34,8 +34,13 @@ func epollInfo(ep *epoller) mux.Info {
 		Reports:    mux.Readable | mux.Writable | mux.Priority | mux.ReadHangup | mux.Hangup | mux.Error,
 		Scales:     true,
 		Resolution: res,
+		Modes:      epollModes,
 	}
 }
+
+// epollModes are the modes of an Epoll Core: the kernel's own, EPOLLET
+// and EPOLLONESHOT.
+const epollModes = mux.EdgeTriggered | mux.OneShot
 
 // open makes the epoll instance, with the waker in it for good: it costs
 // nothing until it is written.
@@ -143,11 +148,18 @@ func epollWait(epfd int, buf []epollEvent, ms int) (int, error) {
 
 func epollCtl(epfd, op, fd int, ev *epollEvent) error { return unix.EpollCtl(epfd, op, fd, ev) }
 
-// EpollEvents returns the epoll event mask for an interest. EPOLLRDHUP
-// comes only with Readable: a writer whose peer shut its side would
-// otherwise be woken by it on every Wait.
+// EpollEvents returns the epoll event mask for an interest, with its
+// modes as EPOLLET and EPOLLONESHOT. EPOLLRDHUP comes only with Readable:
+// a writer whose peer shut its side would otherwise be woken by it on
+// every Wait.
 func EpollEvents(interest mux.Events) uint32 {
 	var ev uint32
+	if interest&mux.EdgeTriggered != 0 {
+		ev |= unix.EPOLLET
+	}
+	if interest&mux.OneShot != 0 {
+		ev |= unix.EPOLLONESHOT
+	}
 	if interest&mux.Readable != 0 {
 		ev |= unix.EPOLLIN | unix.EPOLLRDHUP
 	}
@@ -172,7 +184,9 @@ func (p *epoller) room(room int) []unix.EpollEvent {
 
 // collect converts the kernel's events, leaving out the waker's. The
 // kernel keeps its ready list in round-robin order, so when more are
-// ready than fit, the next Wait reports the others.
+// ready than fit, the next Wait reports the others; what it returned is
+// off that list for an edge-triggered or one-shot registration, so Wait
+// never drops what collect would make of it.
 func (p *epoller) collect(events []mux.Event, n int) int {
 	k := 0
 	for i := range p.buf[:n] {

@@ -22,6 +22,9 @@ type epoller struct {
 	pwait2 bool
 }
 
+// epollModes is empty: there is no epoll here.
+const epollModes mux.Events = 0
+
 func epollInfo(*epoller) mux.Info {
 	return mux.Info{Name: "epoll", Reports: mux.Readable | mux.Writable, Resolution: time.Millisecond}
 }

@@ -11,9 +11,9 @@ import (
 // poller is the kernel's side of a Poll Core: the pollfd array, rebuilt
 // after a change and handed whole to every call.
 type poller struct {
-	pfds     []unix.PollFd // pfds[0] is the waker; pfds[1:] the added descriptors
-	interest []mux.Events  // interest[i] is the interest of pfds[1+i]
-	next     int           // where the next collect starts its scan of pfds[1:]
+	pfds []unix.PollFd // the armed descriptors, then the waker, last
+	regs []entry       // regs[i] is the registration of pfds[i], as loaded
+	next int           // where the next collect starts its scan of pfds
 }
 
 var pollInfo = mux.Info{
@@ -21,6 +21,7 @@ var pollInfo = mux.Info{
 	Reports:      mux.Readable | mux.Writable | mux.Priority | mux.Hangup | mux.Error | reportsRDHUP,
 	RegularFiles: true,
 	Resolution:   pollResolution,
+	Modes:        mux.OneShot,
 }
 
 func (p *poller) open(wake int) {
@@ -30,18 +31,24 @@ func (p *poller) open(wake int) {
 // waker is the waker's entry, last in pfds.
 func (p *poller) waker() *unix.PollFd { return &p.pfds[len(p.pfds)-1] }
 
+// load builds pfds from the registrations, leaving out the one-shot ones
+// a report disarmed: poll would report their hangups and errors even with
+// no events asked for.
 func (p *poller) load(entries []entry) {
 	wake := *p.waker()
-	p.pfds, p.interest = p.pfds[:0], p.interest[:0]
+	p.pfds, p.regs = p.pfds[:0], p.regs[:0]
 	for _, e := range entries {
-		p.pfds = append(p.pfds, unix.PollFd{Fd: int32(e.FD), Events: PollEvents(e.Interest)})
-		p.interest = append(p.interest, e.Interest)
+		if !e.off {
+			p.pfds = append(p.pfds, unix.PollFd{Fd: int32(e.FD), Events: PollEvents(e.Interest)})
+			p.regs = append(p.regs, e)
+		}
 	}
 	p.pfds = append(p.pfds, wake)
 }
 
 // PollEvents returns the poll event mask for an interest. POLLRDHUP comes
-// only with Readable, as epoll's EPOLLRDHUP does.
+// only with Readable, as epoll's EPOLLRDHUP does. Modes have no poll
+// flag: one-shot is the Core's own, and edge-triggered is refused.
 func PollEvents(interest mux.Events) int16 {
 	var ev int16
 	if interest&mux.Readable != 0 {
@@ -68,10 +75,11 @@ func (p *poller) fds(wake bool) []unix.PollFd {
 	return p.pfds
 }
 
-// collect scans pfds[1:] from where the last scan stopped, round the end,
+// collect scans pfds from where the last scan stopped, round the end,
 // until it has seen the n ready entries or events is full: a ready
-// descriptor never starves.
-func (p *poller) collect(events []mux.Event, n int) int {
+// descriptor never starves. It appends to shots the one-shot
+// registrations it reports, for Wait to disarm.
+func (p *poller) collect(events []mux.Event, n int, shots *[]entry) int {
 	fds := p.pfds[:len(p.pfds)-1]
 	if p.pfds[len(fds)].Revents != 0 {
 		n--
@@ -81,7 +89,7 @@ func (p *poller) collect(events []mux.Event, n int) int {
 	}
 	count := 0
 	for i, seen := p.next, 0; seen < len(fds) && n > 0; seen++ {
-		pf, interest := &fds[i], p.interest[i]
+		pf, reg := &fds[i], &p.regs[i]
 		if i++; i == len(fds) {
 			i = 0
 		}
@@ -89,8 +97,11 @@ func (p *poller) collect(events []mux.Event, n int) int {
 			continue
 		}
 		n--
-		if ev := pollToEvents(pf.Revents) & mux.Reportable(interest); ev != 0 {
+		if ev := pollToEvents(pf.Revents) & mux.Reportable(reg.Interest); ev != 0 {
 			events[count] = mux.Event{FD: int(pf.Fd), Events: ev}
+			if reg.Interest&mux.OneShot != 0 {
+				*shots = append(*shots, *reg)
+			}
 			if count++; count == len(events) {
 				p.next = i
 				break

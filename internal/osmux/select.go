@@ -15,7 +15,7 @@ import (
 // them, and what the last call returned.
 type selector struct {
 	wake    int
-	entries []entry // the added descriptors at the last load
+	entries []entry // the armed registrations at the last load
 	bad     []bool  // parallel to entries: closed while added (select said EBADF)
 	nbad    int     // number of true values in bad
 	nfd     int     // 1 + the largest added descriptor in the templates
@@ -33,6 +33,7 @@ var selectInfo = mux.Info{
 	Reports:      mux.Readable | mux.Writable | mux.Priority | mux.Error,
 	RegularFiles: true,
 	Resolution:   selectResolution,
+	Modes:        mux.OneShot,
 }
 
 func (k *selector) open(wake int) {
@@ -40,11 +41,15 @@ func (k *selector) open(wake int) {
 	k.tr.Set(wake)
 }
 
+// load builds the templates from the registrations, leaving out the
+// one-shot ones a report disarmed.
 func (k *selector) load(entries []entry) {
-	k.entries = append(k.entries[:0], entries...)
-	k.bad = k.bad[:0]
-	for range entries {
-		k.bad = append(k.bad, false)
+	k.entries, k.bad = k.entries[:0], k.bad[:0]
+	for _, e := range entries {
+		if !e.off {
+			k.entries = append(k.entries, e)
+			k.bad = append(k.bad, false)
+		}
 	}
 	k.nbad = 0
 	k.tr.Zero()
@@ -176,8 +181,9 @@ func (k *selector) recheck() {
 
 // collect scans entries from where the last scan stopped, round the end,
 // until it has seen every ready one or events is full: a ready descriptor
-// never starves.
-func (k *selector) collect(events []mux.Event, n int) int {
+// never starves. It appends to shots the one-shot registrations it
+// reports, for Wait to disarm.
+func (k *selector) collect(events []mux.Event, n int, shots *[]entry) int {
 	entries := k.entries
 	if k.next >= len(entries) {
 		k.next = 0
@@ -215,6 +221,9 @@ func (k *selector) collect(events []mux.Event, n int) int {
 		}
 		if ev != 0 {
 			events[count] = mux.Event{FD: fd, Events: ev}
+			if entries[j].Interest&mux.OneShot != 0 {
+				*shots = append(*shots, entries[j])
+			}
 			if count++; count == len(events) {
 				k.next = i
 				break

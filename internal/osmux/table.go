@@ -4,10 +4,14 @@ package osmux
 
 import "github.com/muxkit/muxkit/mux"
 
-// entry is one added descriptor and its interest.
+// entry is one added descriptor, its interest (with its modes), and, for a
+// one-shot registration of a Poll or Select Core, whether a report has
+// disarmed it.
 type entry struct {
 	FD       int
 	Interest mux.Events
+	off      bool   // a one-shot registration reported and not re-armed since
+	ver      uint64 // the table's count of changes at the entry's last Add or Modify
 }
 
 // table is the set of added descriptors, guarded by a Core's mutex. In
@@ -16,6 +20,7 @@ type entry struct {
 type table struct {
 	entries []entry // in no particular order
 	slot    []int32 // slot[fd] is 1 + fd's index in entries, or 0 if fd is not added
+	ver     uint64  // counts Adds and Modifies: see entry.ver and disarm
 }
 
 func (t *table) index(fd int) int {
@@ -43,18 +48,33 @@ func (t *table) add(fd int, interest mux.Events) {
 		copy(slot, t.slot)
 		t.slot = slot
 	}
-	t.entries = append(t.entries, entry{FD: fd, Interest: interest})
+	t.ver++
+	t.entries = append(t.entries, entry{FD: fd, Interest: interest, ver: t.ver})
 	t.slot[fd] = int32(len(t.entries))
 }
 
-// modify replaces the interest of fd, which is added, and reports whether
-// it changed.
+// modify replaces the interest of fd, which is added, re-arms it if a
+// one-shot report disarmed it, and reports whether either changed it.
 func (t *table) modify(fd int, interest mux.Events) bool {
 	e := &t.entries[t.index(fd)]
-	if e.Interest == interest {
+	if e.Interest == interest && !e.off {
 		return false
 	}
-	e.Interest = interest
+	t.ver++
+	e.Interest, e.off, e.ver = interest, false, t.ver
+	return true
+}
+
+// disarm disarms fd, which a Wait has reported under a one-shot
+// registration, and reports whether it did: not if fd was removed, or
+// added or modified again, since the Wait loaded the entry of version
+// ver. A Modify that races the report re-arms it, as if made after it.
+func (t *table) disarm(fd int, ver uint64) bool {
+	i := t.index(fd)
+	if i < 0 || t.entries[i].ver != ver {
+		return false
+	}
+	t.entries[i].off = true
 	return true
 }
 

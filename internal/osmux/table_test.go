@@ -65,3 +65,27 @@ func TestTableNoAlloc(t *testing.T) {
 		t.Fatalf("add, modify and remove allocated %v times in steady state; want 0", allocs)
 	}
 }
+
+// TestTableDisarm checks the bookkeeping of one-shot registrations on
+// poll and select: a report disarms the entry it was collected from, and
+// only that version of it; Modify re-arms, even to the same interest.
+func TestTableDisarm(t *testing.T) {
+	var tb table
+	tb.add(3, mux.Readable|mux.OneShot)
+	loaded := tb.entries[tb.index(3)]
+	if !tb.disarm(3, loaded.ver) || !tb.entries[tb.index(3)].off {
+		t.Fatalf("disarm of the loaded version: entry %+v; want it disarmed", tb.entries[tb.index(3)])
+	}
+	if !tb.modify(3, mux.Readable|mux.OneShot) || tb.entries[tb.index(3)].off {
+		t.Errorf("modify to the same interest of a disarmed entry: entry %+v, no change reported; want it re-armed, as a change", tb.entries[tb.index(3)])
+	}
+	// A report of the version loaded before the Modify: the Modify came
+	// after it, and wins.
+	if tb.disarm(3, loaded.ver) || tb.entries[tb.index(3)].off {
+		t.Errorf("disarm of a version older than the last Modify: entry %+v; want it left armed", tb.entries[tb.index(3)])
+	}
+	tb.remove(3)
+	if tb.disarm(3, loaded.ver) {
+		t.Errorf("disarm of a removed descriptor reported success; want false")
+	}
+}

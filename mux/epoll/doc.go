@@ -12,7 +12,13 @@
 //
 // # How the contract maps onto epoll
 //
-// Registrations are level-triggered. Readable asks for EPOLLIN|EPOLLRDHUP,
+// Registrations are level-triggered unless their interest holds a mode:
+// mux.EdgeTriggered is EPOLLET and mux.OneShot EPOLLONESHOT, both kept by
+// the kernel, and every Modify reaches epoll_ctl, even to the same
+// interest, since that is how the kernel re-arms a one-shot registration
+// and looks again at an edge-triggered one. A Wait that a Wake or Close
+// ends keeps what epoll_wait returned with it: under a mode those events
+// are off the kernel's ready list. Readable asks for EPOLLIN|EPOLLRDHUP,
 // Writable for EPOLLOUT and Priority for EPOLLPRI. Reports map EPOLLIN to
 // Readable, EPOLLOUT to Writable, EPOLLPRI to Priority, EPOLLRDHUP to
 // ReadHangup, EPOLLHUP to Hangup and EPOLLERR to Error. Because a read or

@@ -68,12 +68,28 @@
 // options, no kernel buffer accounting beyond a byte count per direction,
 // no SYN retries (a connect to a full backlog is refused at once), no
 // signals, no blocking descriptors (every call behaves as on
-// O_NONBLOCK), no dup, fork or exec, no edge-triggered mode. The
-// Multiplexer watches descriptor numbers as poll(2) does, not open file
-// descriptions as epoll does: a descriptor closed while added is reported
-// with Error (like POLLNVAL) until it is removed, rather than silently
-// dropped. docs/guide-testing-with-fake.md keeps the table of what still
-// differs from Linux, and why.
+// O_NONBLOCK), no dup, fork or exec. The Multiplexer watches descriptor
+// numbers as poll(2) does, not open file descriptions as epoll does: a
+// descriptor closed while added is reported with Error (like POLLNVAL)
+// until it is removed, rather than silently dropped (once, under a mode).
+// docs/guide-testing-with-fake.md keeps the table of what still differs
+// from Linux, and why.
+//
+// # Edge-triggered and one-shot registrations
+//
+// The Multiplexer keeps both modes of package mux (mux.EdgeTriggered,
+// mux.OneShot) as epoll keeps EPOLLET and EPOLLONESHOT: an
+// edge-triggered registration is reported for what Linux wakes a
+// descriptor's waiters for — data arriving (with or without unread data
+// before it), room freed where Linux tells the writer, a connection, an
+// end of stream, a reset, a close — and for a condition that holds at Add
+// or Modify, and for nothing else; a one-shot registration is reported
+// once, then not at all until Modify. Its fidelity test on Linux compares
+// both, step by step, with epoll. So the bugs they invite happen: a loop
+// that stops reading before EAGAIN, or handles one event of a batch, is
+// never told again. Wait's errors (BusyLoopError, HorizonError,
+// StallError) and End name such a stranded registration (Stranded): the
+// descriptor, its unread bytes, its last report and what the loop must do.
 //
 // # Virtual time
 //

@@ -17,6 +17,7 @@ type End struct {
 	Added      []Leftover  // descriptors still added to an open Multiplexer, closed ones included
 	Unread     []Leftover  // bytes written and never read, by reader; connections never accepted
 	HalfClosed []Leftover  // open sockets whose connection has ended in one direction only
+	Stranded   []Stranded  // registrations with a mode, ready, that will not be reported
 	Unfired    []string    // faults switched on at some time that never fired
 	Violations []Violation // broken streams (Conserve), calls on reused numbers (Faults.Reuse)
 }
@@ -39,7 +40,7 @@ func (l Leftover) String() string {
 
 // Clean reports whether the run left nothing behind.
 func (e *End) Clean() bool {
-	return len(e.Open)+len(e.Added)+len(e.Unread)+len(e.HalfClosed)+len(e.Unfired)+len(e.Violations) == 0
+	return len(e.Open)+len(e.Added)+len(e.Unread)+len(e.HalfClosed)+len(e.Stranded)+len(e.Unfired)+len(e.Violations) == 0
 }
 
 // String lists what is left, one heading a kind, one item a line.
@@ -57,6 +58,12 @@ func (e *End) String() string {
 	list("registrations left", e.Added)
 	list("bytes never read", e.Unread)
 	list("connections half closed", e.HalfClosed)
+	if len(e.Stranded) > 0 {
+		b.WriteString("registrations ready that will not be reported:\n")
+		for _, s := range e.Stranded {
+			fmt.Fprintf(&b, "\t%v\n", s)
+		}
+	}
 	if len(e.Unfired) > 0 {
 		fmt.Fprintf(&b, "faults switched on that never fired (the test proved nothing about them): %s\n", strings.Join(e.Unfired, ", "))
 	}
@@ -94,6 +101,7 @@ func (k *Kernel) End() End {
 				}
 				e.Added = append(e.Added, l)
 			}
+			e.Stranded = append(e.Stranded, m.stranded(false)...)
 		case f.kind == kindListener && len(f.backlog) > 0:
 			e.Unread = append(e.Unread, Leftover{FD: fd, Peer: f.spared, N: len(f.backlog), What: fmt.Sprintf("%d connections never accepted", len(f.backlog))})
 		}
@@ -162,7 +170,7 @@ func halfClosed(f *file) string {
 type Allow func(*End)
 
 // AllowFDs allows whatever is left on the descriptors fds: open, added,
-// unread or half closed.
+// unread, half closed or stranded.
 func AllowFDs(fds ...int) Allow {
 	return allowIf(func(l Leftover) bool { return slices.Contains(fds, l.FD) })
 }
@@ -194,6 +202,7 @@ func allowIf(allowed func(Leftover) bool) Allow {
 		for _, ls := range []*[]Leftover{&e.Open, &e.Added, &e.Unread, &e.HalfClosed} {
 			*ls = slices.DeleteFunc(*ls, allowed)
 		}
+		e.Stranded = slices.DeleteFunc(e.Stranded, func(s Stranded) bool { return allowed(Leftover{FD: s.FD, Peer: s.peer}) })
 	}
 }
 

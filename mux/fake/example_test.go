@@ -1,6 +1,7 @@
 package fake_test
 
 import (
+	"errors"
 	"fmt"
 	"syscall"
 	"time"
@@ -120,4 +121,34 @@ func ExampleKernel_Serve() {
 	// 1ms: [fd 5: Readable] "header;"
 	// 6ms: [fd 5: Readable|ReadHangup] "body"
 	// 6ms: [fd 5: Readable|ReadHangup] ""
+}
+
+// An edge-triggered reader that stops before EAGAIN: the fake, like
+// epoll, never reports the rest of the data, and the Wait that would wait
+// for it for good fails instead, naming the stranded descriptor.
+func ExampleStranded() {
+	k := fake.New(fake.Config{Horizon: time.Minute})
+	m, _ := k.NewMux()
+	defer m.Close()
+	a, b, _ := k.Pair()
+	m.Add(a, mux.Readable|mux.EdgeTriggered)
+	k.Write(b, []byte("GET /a\nGET /b\n"))
+
+	events := make([]mux.Event, 4)
+	buf := make([]byte, 7)
+	for {
+		n, err := m.Wait(events, time.Second)
+		var stuck *fake.HorizonError
+		if errors.As(err, &stuck) {
+			fmt.Println(stuck.Stranded[0])
+			return
+		}
+		for _, ev := range events[:n] {
+			got, _ := k.Read(ev.FD, buf) // one read per report: the bug
+			fmt.Printf("read %q\n", buf[:got])
+		}
+	}
+	// Output:
+	// read "GET /a\n"
+	// fd 4 has 7 unread bytes, is registered Readable|EdgeTriggered, and was last reported (Readable) at 0s: it will not be reported again until more data arrives; a loop must read until EAGAIN, and handle every event of a batch
 }

@@ -5,6 +5,8 @@ package fake_test
 import (
 	"fmt"
 	"reflect"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -35,15 +37,16 @@ type world interface {
 	refused() int       // a TCP socket whose connect will be refused
 	dial() (int, error) // connect to the listener
 	accept(fd int) (int, error)
-	read(fd int) ([]byte, error)
+	read(fd, n int) ([]byte, error)
 	write(fd int, p []byte) (int, error)
 	shutdown(fd, how int) error
 	close(fd int) error
 	abort(fd int) error // close with a reset (SO_LINGER 0)
 	sockErr(fd int) error
-	watch(fd int, ev mux.Events) // add fd to the world's Multiplexer
-	events(fd int) mux.Events
-	settle() // let what is on its way arrive
+	watch(fd int, ev mux.Events) // add fd to the world's Multiplexer, with the world's modes
+	rearm(fd int)                // Modify fd to the interest it was added with
+	report() map[int]mux.Events  // what a Wait(0) reports
+	settle()                     // let what is on its way arrive
 	done()
 }
 
@@ -258,8 +261,8 @@ func TestFidelity(t *testing.T) {
 	for _, s := range scripts {
 		for _, kind := range s.kinds {
 			t.Run(kind+"/"+s.name, func(t *testing.T) {
-				onLinux := run(t, newReal(t), kind, s)
-				fake := run(t, newFake(), kind, s)
+				onLinux := run(t, newReal(t, 0), kind, s)
+				fake := run(t, newFake(0), kind, s)
 				steps := stepsOf(s.steps)
 				for i := range steps {
 					if fake[i] != onLinux[i] {
@@ -283,20 +286,32 @@ func stepsOf(s string) []string {
 
 var hows = map[string]int{"SHUT_RD": fake.ShutRead, "SHUT_WR": fake.ShutWrite, "SHUT_RDWR": fake.ShutReadWrite}
 
-// run runs s on w and returns what each step observed.
+// run runs s on w and returns what each step observed. Besides the calls,
+// a step may be "events fd" (what a Wait(0) reports for fd), "wait" (what
+// it reports for every descriptor, by name) and "rearm fd" (Modify to the
+// interest fd was added with); "read fd n" reads at most n bytes.
 func run(t *testing.T, w world, kind string, s script) []string {
 	defer w.done()
 	fds := setUp(w, kind, s.setup)
 	var obs []string
 	for _, line := range stepsOf(s.steps) {
-		f := strings.Fields(line)
+		f := append(strings.Fields(line), "", "")
 		op, fd := f[0], fds[f[1]]
 		var o string
 		switch op {
 		case "events":
-			o = w.events(fd).String()
+			o = w.report()[fd].String()
+		case "wait":
+			o = named(w.report(), fds)
+		case "rearm":
+			w.rearm(fd)
+			o = "rearm"
 		case "read":
-			p, err := w.read(fd)
+			n := 64
+			if f[2] != "" {
+				n, _ = strconv.Atoi(f[2])
+			}
+			p, err := w.read(fd, n)
 			o = fmt.Sprintf("read %q %v", p, err)
 		case "write":
 			n, err := w.write(fd, []byte(f[2]))
@@ -325,12 +340,34 @@ func run(t *testing.T, w world, kind string, s script) []string {
 		default:
 			t.Fatalf("script %q: unknown step %q", s.name, line)
 		}
-		if op != "events" && op != "read" && op != "sockerr" {
+		if op != "events" && op != "wait" && op != "read" && op != "sockerr" {
 			w.settle()
 		}
 		obs = append(obs, o)
 	}
 	return obs
+}
+
+// named prints a report by the scripts' names of the descriptors, in the
+// order of the names.
+func named(got map[int]mux.Events, fds map[string]int) string {
+	var names []string
+	for name, fd := range fds {
+		if got[fd] != 0 {
+			names = append(names, name)
+		}
+	}
+	sort.Strings(names)
+	var b strings.Builder
+	b.WriteString("[")
+	for i, name := range names {
+		if i > 0 {
+			b.WriteString(" ")
+		}
+		fmt.Fprintf(&b, "%s:%v", name, got[fds[name]])
+	}
+	b.WriteString("]")
+	return b.String()
 }
 
 // setUp makes the descriptors of a script's setup on w, added to its
@@ -373,19 +410,26 @@ func setUp(w world, kind, setup string) map[string]int {
 
 // linux is the real kernel, watched by the epoll backend.
 type linux struct {
-	t    *testing.T
-	m    *epoll.Mux
-	addr unix.Sockaddr
-	open map[int]bool
-	buf  []mux.Event
+	t        *testing.T
+	m        *epoll.Mux
+	look     *epoll.Mux // level-triggered, for settle: it uses up no edge of m's
+	modes    mux.Events // what watch adds to every interest
+	interest map[int]mux.Events
+	addr     unix.Sockaddr
+	open     map[int]bool
+	buf      []mux.Event
 }
 
-func newReal(t *testing.T) *linux {
+func newReal(t *testing.T, modes mux.Events) *linux {
 	m, err := epoll.New()
 	if err != nil {
 		t.Fatalf("epoll.New() = %v", err)
 	}
-	return &linux{t: t, m: m, open: map[int]bool{}, buf: make([]mux.Event, 16)}
+	look, err := epoll.New()
+	if err != nil {
+		t.Fatalf("epoll.New() = %v", err)
+	}
+	return &linux{t: t, m: m, look: look, modes: modes, interest: map[int]mux.Events{}, open: map[int]bool{}, buf: make([]mux.Event, 16)}
 }
 
 func (w *linux) socket() int {
@@ -439,8 +483,18 @@ func (w *linux) pipe() (int, int) {
 }
 
 func (w *linux) watch(fd int, ev mux.Events) {
-	if err := w.m.Add(fd, ev); err != nil {
+	w.interest[fd] = ev | w.modes
+	if err := w.m.Add(fd, ev|w.modes); err != nil {
 		w.t.Fatalf("Add(%d) = %v", fd, err)
+	}
+	if err := w.look.Add(fd, ev); err != nil {
+		w.t.Fatalf("Add(%d) = %v", fd, err)
+	}
+}
+
+func (w *linux) rearm(fd int) {
+	if err := w.m.Modify(fd, w.interest[fd]); err != nil {
+		w.t.Fatalf("Modify(%d) = %v", fd, err)
 	}
 }
 
@@ -453,8 +507,8 @@ func (w *linux) dial() (int, error) {
 	return fd, err
 }
 
-func (w *linux) read(fd int) ([]byte, error) {
-	p := make([]byte, 64)
+func (w *linux) read(fd, n int) ([]byte, error) {
+	p := make([]byte, n)
 	n, err := loop.OS().Read(fd, p)
 	return p[:n], err
 }
@@ -466,6 +520,7 @@ func (w *linux) shutdown(fd, how int) error { return unix.Shutdown(fd, how) }
 
 func (w *linux) close(fd int) error {
 	w.m.Remove(fd)
+	w.look.Remove(fd)
 	delete(w.open, fd)
 	return unix.Close(fd)
 }
@@ -485,8 +540,9 @@ func (w *linux) accept(fd int) (int, error) {
 	return nfd, err
 }
 
-func (w *linux) poll() map[int]mux.Events {
-	n, err := w.m.Wait(w.buf, 0)
+// poll returns what a Wait(0) of m reports.
+func (w *linux) poll(m *epoll.Mux) map[int]mux.Events {
+	n, err := m.Wait(w.buf, 0)
 	if err != nil {
 		w.t.Fatalf("Wait = %v", err)
 	}
@@ -497,16 +553,16 @@ func (w *linux) poll() map[int]mux.Events {
 	return got
 }
 
-func (w *linux) events(fd int) mux.Events { return w.poll()[fd] }
+func (w *linux) report() map[int]mux.Events { return w.poll(w.m) }
 
 // settle waits until loopback has delivered what is on its way: until
-// what the descriptors are ready for has not changed for 5ms (at most a
-// second).
+// what the descriptors are ready for, level-triggered, has not changed
+// for 5ms (at most a second).
 func (w *linux) settle() {
-	last, stable := w.poll(), time.Now()
+	last, stable := w.poll(w.look), time.Now()
 	for start := time.Now(); time.Since(stable) < 5*time.Millisecond && time.Since(start) < time.Second; {
 		time.Sleep(time.Millisecond)
-		if now := w.poll(); !reflect.DeepEqual(now, last) {
+		if now := w.poll(w.look); !reflect.DeepEqual(now, last) {
 			last, stable = now, time.Now()
 		}
 	}
@@ -517,20 +573,23 @@ func (w *linux) done() {
 		w.close(fd)
 	}
 	w.m.Close()
+	w.look.Close()
 }
 
 // simulated is the fake kernel, with its Multiplexer.
 type simulated struct {
-	k    *fake.Kernel
-	m    *fake.Mux
-	addr string
-	buf  []mux.Event
+	k        *fake.Kernel
+	m        *fake.Mux
+	modes    mux.Events // what watch adds to every interest
+	interest map[int]mux.Events
+	addr     string
+	buf      []mux.Event
 }
 
-func newFake() *simulated {
+func newFake(modes mux.Events) *simulated {
 	k := fake.New(fake.Config{BusyLoop: -1})
 	m, _ := k.NewMux()
-	return &simulated{k: k, m: m, addr: "server:80", buf: make([]mux.Event, 16)}
+	return &simulated{k: k, m: m, modes: modes, interest: map[int]mux.Events{}, addr: "server:80", buf: make([]mux.Event, 16)}
 }
 
 func (w *simulated) pair() (int, int) {
@@ -558,11 +617,16 @@ func (w *simulated) refused() int {
 	return fd
 }
 
-func (w *simulated) watch(fd int, ev mux.Events) { w.m.Add(fd, ev) }
-func (w *simulated) dial() (int, error)          { return w.k.Dial(w.addr) }
+func (w *simulated) watch(fd int, ev mux.Events) {
+	w.interest[fd] = ev | w.modes
+	w.m.Add(fd, ev|w.modes)
+}
 
-func (w *simulated) read(fd int) ([]byte, error) {
-	p := make([]byte, 64)
+func (w *simulated) rearm(fd int)       { w.m.Modify(fd, w.interest[fd]) }
+func (w *simulated) dial() (int, error) { return w.k.Dial(w.addr) }
+
+func (w *simulated) read(fd, n int) ([]byte, error) {
+	p := make([]byte, n)
 	n, err := w.k.Read(fd, p)
 	return p[:n], err
 }
@@ -587,14 +651,13 @@ func (w *simulated) abort(fd int) error {
 func (w *simulated) sockErr(fd int) error       { return w.k.SockErr(fd) }
 func (w *simulated) accept(fd int) (int, error) { return w.k.Accept(fd) }
 
-func (w *simulated) events(fd int) mux.Events {
+func (w *simulated) report() map[int]mux.Events {
 	n, _ := w.m.Wait(w.buf, 0)
+	got := map[int]mux.Events{}
 	for _, ev := range w.buf[:n] {
-		if ev.FD == fd {
-			return ev.Events
-		}
+		got[ev.FD] = ev.Events
 	}
-	return 0
+	return got
 }
 
 func (w *simulated) settle() { w.k.Advance(10 * time.Millisecond) }

@@ -13,7 +13,8 @@ import (
 // three ways, and Wait turns each into an error that says what the loop
 // was doing: spinning (BusyLoopError), waiting with timeouts forever while
 // virtual time runs on (HorizonError), and blocking for good in a Wait
-// without a timeout (StallError).
+// without a timeout (StallError). Each lists the registrations with a
+// mode that are stranded (Stranded): often the reason the loop hangs.
 
 // BusyLoopError reports a loop that spins: Waits that keep reporting what
 // the loop never handles. It is one of two things:
@@ -34,12 +35,13 @@ import (
 // The Wait that finds it, and every later Wait of that Multiplexer, fail
 // with an error wrapping it; Kernel.BusyLoop returns it too.
 type BusyLoopError struct {
-	Waits  int           // consecutive Waits
-	FD     int           // the descriptor the loop never acted on, or -1
-	Closed bool          // FD was closed while still added
-	Events []mux.Event   // what the last of the Waits reported
-	Calls  []Record      // the loop's calls between the last two Waits (the last 16; the peers' are left out)
-	At     time.Duration // virtual time since the kernel's start
+	Waits    int           // consecutive Waits
+	FD       int           // the descriptor the loop never acted on, or -1
+	Closed   bool          // FD was closed while still added
+	Events   []mux.Event   // what the last of the Waits reported
+	Calls    []Record      // the loop's calls between the last two Waits (the last 16; the peers' are left out)
+	At       time.Duration // virtual time since the kernel's start
+	Stranded []Stranded    // the registrations with a mode that will not be reported
 }
 
 func (e *BusyLoopError) Error() string {
@@ -69,6 +71,7 @@ func (e *BusyLoopError) Error() string {
 		b.WriteString(r.call())
 	}
 	fmt.Fprintf(&b, " (at %v of virtual time)", e.At)
+	b.WriteString(strandedNote(e.Stranded))
 	return b.String()
 }
 
@@ -82,11 +85,12 @@ type HorizonError struct {
 	Timeout  time.Duration // the Wait's timeout (negative: none)
 	Next     time.Duration // where the Wait would have moved the clock
 	Watching []mux.Event   // the added descriptors, each with its interest
+	Stranded []Stranded    // the registrations with a mode that will not be reported
 }
 
 func (e *HorizonError) Error() string {
-	return fmt.Sprintf("wait(%v) would move the virtual clock to %v, past the horizon %v (Config.Horizon), with nothing ready; watching %v: a loop that never stops, or a test that needs a later horizon",
-		e.Timeout, e.Next, e.Horizon, e.Watching)
+	return fmt.Sprintf("wait(%v) would move the virtual clock to %v, past the horizon %v (Config.Horizon), with nothing to report; watching %v: a loop that never stops, or a test that needs a later horizon",
+		e.Timeout, e.Next, e.Horizon, e.Watching) + strandedNote(e.Stranded)
 }
 
 // StallError reports a Wait without a timeout that blocked for
@@ -99,11 +103,125 @@ type StallError struct {
 	Stall    time.Duration // Config.Stall
 	Watching []mux.Event   // the added descriptors, each with its interest
 	At       time.Duration // virtual time since the kernel's start
+	Stranded []Stranded    // the registrations with a mode that will not be reported
 }
 
 func (e *StallError) Error() string {
-	return fmt.Sprintf("wait(-1) blocked for %v (Config.Stall) with nothing ready, nothing scheduled and no call to the kernel from any goroutine (at %v of virtual time, watching %v): nothing will ever end it; give the Wait a timeout",
-		e.Stall, e.At, e.Watching)
+	return fmt.Sprintf("wait(-1) blocked for %v (Config.Stall) with nothing to report, nothing scheduled and no call to the kernel from any goroutine (at %v of virtual time, watching %v): nothing will ever end it; give the Wait a timeout",
+		e.Stall, e.At, e.Watching) + strandedNote(e.Stranded)
+}
+
+// Stranded is a registration with a mode (mux.EdgeTriggered,
+// mux.OneShot) that will not be reported, although its descriptor is
+// ready or the loop may be waiting for it: edge-triggered, it has had no
+// edge since its last report, so the loop is not told again what it left
+// — data it stopped reading before EAGAIN, an event of a batch it did not
+// handle — until something new happens; one-shot, its last report
+// disarmed it and no Modify has re-armed it since. Wait's errors list the
+// stranded registrations when the loop hangs, and End those left at the
+// end of a run.
+type Stranded struct {
+	FD       int
+	Interest mux.Events    // the registration's interest, with its modes
+	Ready    mux.Events    // what FD is ready for now, within the interest; 0 for a disarmed one-shot registration that is not ready
+	Unread   int           // bytes waiting to be read (connections to accept, for a listener)
+	Reported mux.Events    // what the last report of FD said, or 0 if there was none since Add or Modify
+	At       time.Duration // when that report was made, in virtual time since the kernel's start
+	Disarmed bool          // one-shot, and disarmed by that report
+	peer     bool          // FD is a peer's
+	listener bool          // FD is a listener: Unread counts connections
+}
+
+func (s Stranded) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "fd %d ", s.FD)
+	switch {
+	case s.Ready.Any(mux.Readable | mux.Priority):
+		switch {
+		case s.listener:
+			fmt.Fprintf(&b, "has %d connections waiting to be accepted, ", s.Unread)
+		case s.Unread > 0:
+			fmt.Fprintf(&b, "has %d unread bytes, ", s.Unread)
+		default:
+			b.WriteString("is readable (end of file, or an error), unread, ")
+		}
+	case s.Ready.Any(mux.Writable):
+		b.WriteString("has room to write, ")
+	}
+	fmt.Fprintf(&b, "is registered %v, ", s.Interest)
+	if s.Reported != 0 {
+		fmt.Fprintf(&b, "and was last reported (%v) at %v", s.Reported, s.At)
+	} else {
+		b.WriteString("and has not been reported since it was added or modified")
+	}
+	switch {
+	case s.Disarmed:
+		b.WriteString(", which disarmed it: nothing is reported for it until Modify re-arms it")
+	case s.listener:
+		b.WriteString(": it will not be reported again until another connection arrives; a loop must accept until EAGAIN, and handle every event of a batch")
+	case s.Ready.Any(mux.Readable | mux.Priority):
+		b.WriteString(": it will not be reported again until more data arrives; a loop must read until EAGAIN, and handle every event of a batch")
+	default:
+		b.WriteString(", and not written since: it will not be reported Writable again until a write finds no room; a loop must handle every event of a batch")
+	}
+	return b.String()
+}
+
+// strandedNote is what an error says of the stranded registrations.
+func strandedNote(ss []Stranded) string {
+	if len(ss) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("; stranded: ")
+	for i, s := range ss {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(s.String())
+	}
+	return b.String()
+}
+
+// stranded lists m's stranded registrations, with every disarmed one-shot
+// registration if silent is set, ready or not. k.mu is held.
+func (m *Mux) stranded(silent bool) []Stranded {
+	if m.moded == 0 {
+		return nil
+	}
+	k := m.k
+	var ss []Stranded
+	for fd := range m.regs {
+		r := &m.regs[fd]
+		f := k.lookup(fd)
+		if r.interest&mux.Modes == 0 || f == nil || r.armed() {
+			continue // no mode, closed while added, or to be reported when ready
+		}
+		ready := k.readiness(f) & mux.Reportable(r.interest)
+		switch {
+		case ready.Any(mux.Readable | mux.Priority):
+		case ready.Any(mux.Writable) && r.last.Any(mux.Writable) && k.lastCallOn(fd) < r.seq:
+			// Reported Writable, and neither written nor modified since:
+			// an event the loop dropped.
+		case !r.off || !silent:
+			continue
+		}
+		ss = append(ss, Stranded{FD: fd, Interest: r.interest, Ready: ready, Unread: unread(f),
+			Reported: r.last, At: r.at, Disarmed: r.off, peer: f.spared, listener: f.kind == kindListener})
+	}
+	return ss
+}
+
+// unread returns the bytes waiting to be read on f, or the connections
+// waiting to be accepted on a listener. k.mu is held.
+func unread(f *file) int {
+	switch {
+	case f.kind == kindListener:
+		return len(f.backlog)
+	case f.rx != nil:
+		return f.rx.len()
+	}
+	return 0
 }
 
 // detectBusyLoop compares this Wait with the last ones and returns the
@@ -140,7 +258,7 @@ func (m *Mux) detectBusyLoop(evs []mux.Event) *BusyLoopError {
 	if idle < 0 && m.spins < k.busyMax {
 		return nil
 	}
-	e := &BusyLoopError{Waits: m.spins, FD: -1, Events: slices.Clone(evs), Calls: k.loopCalls(m.lastWait), At: k.now}
+	e := &BusyLoopError{Waits: m.spins, FD: -1, Events: slices.Clone(evs), Calls: k.loopCalls(m.lastWait), At: k.now, Stranded: m.stranded(true)}
 	if idle >= 0 {
 		e.Waits, e.FD, e.Closed = m.regs[idle].streak, idle, k.lookup(idle) == nil
 	}

@@ -301,6 +301,7 @@ type file struct {
 	forced    mux.Events    // readiness set by SetReady, ORed into the computed one
 	watched   int32         // Multiplexers that have fd added: len(Kernel.watchers[fd])
 	conserved bool          // out or in is not empty
+	nospace   bool          // a write found no room since the peer last freed some (see Kernel.freed)
 	fd        int           // the number it is open as, or -1 (queued for Accept, released)
 	rx        *buffer       // what this end reads (nil for a pipe's write end)
 	tx        *buffer       // what this end writes (nil for a pipe's read end)
@@ -344,11 +345,12 @@ type buffer struct {
 	fin     bool // the writer's end of stream has arrived: end of file once drained
 	gone    bool // the reader shut down or closed: AF_UNIX and pipe writes fail with EPIPE
 
-	read     int64 // bytes read so far
-	written  int64 // bytes written so far
-	urgentAt int64 // stream offset of the last urgent byte, or -1
-	dst      *file // the reading end
-	src      *file // the writing end, or nil while there is none (a socket not yet connected)
+	read     int64   // bytes read so far
+	written  int64   // bytes written so far
+	urgentAt int64   // stream offset of the last urgent byte, or -1
+	ends     []int64 // AF_UNIX: where each write not yet read to its end ends, as stream offsets
+	dst      *file   // the reading end
+	src      *file   // the writing end, or nil while there is none (a socket not yet connected)
 
 	// TCP delivery: what is on the way, in order, and how long it takes.
 	delay, jitter time.Duration
@@ -400,6 +402,22 @@ func (b *buffer) discard() {
 	b.off = 0
 	b.arrived = 0
 	b.flight = nil
+	b.ends = b.ends[:0]
+}
+
+// finished drops the ends of the writes that reads have now reached, and
+// reports whether there were any: on an AF_UNIX socket, Linux frees a
+// write's buffer once its last byte is read, and tells the writer.
+func (b *buffer) finished() bool {
+	i := 0
+	for i < len(b.ends) && b.ends[i] <= b.read {
+		i++
+	}
+	if i == 0 {
+		return false
+	}
+	b.ends = b.ends[:copy(b.ends, b.ends[i:])]
+	return true
 }
 
 // urgent reports whether an urgent byte has arrived and is still unread.
@@ -435,7 +453,7 @@ func (k *Kernel) give(fd int, f *file) {
 		f.watched = int32(len(k.watchers[fd]))
 	}
 	k.nopen++
-	k.touchFD(fd)
+	k.wakeFD(fd, 0) // a watched number names another file
 }
 
 // lookup returns the file open as fd, or nil. k.mu is held.
@@ -627,6 +645,9 @@ func (k *Kernel) read(f *file, fd int, p []byte) (int, error, bool) {
 			k.abort(f) // the bytes that had arrived are still read first, as after a real RST
 		}
 		if k.fire(faultAgain, f, nil) {
+			// The data is still there: an edge-triggered registration is
+			// told again, or a loop that reads until EAGAIN would never be.
+			k.wake(f, mux.Readable)
 			return 0, syscall.EAGAIN, false
 		}
 		if want > 1 && k.fire(faultShortRead, f, nil) {
@@ -634,8 +655,10 @@ func (k *Kernel) read(f *file, fd int, p []byte) (int, error, bool) {
 		}
 	}
 	n := b.readInto(p[:want])
+	finished := len(b.ends) > 0 && b.finished()
 	if b.dst.watched > 0 || b.src != nil && b.src.watched > 0 {
 		k.touchBuf(b)
+		k.freed(b, finished)
 	}
 	return n, nil, true
 }
@@ -716,9 +739,11 @@ func (k *Kernel) write(fd int, p []byte) (int, error, bool) {
 	}
 	space := b.space() // below zero when SetReceiveBuffer shrank b under what it holds
 	if space <= 0 || f.kind == kindPipeW && len(p) <= pipeBuf && space < len(p) {
+		f.nospace = true
 		return 0, syscall.EAGAIN, false
 	}
 	if k.fire(faultAgain, f, nil) {
+		k.wake(f, mux.Writable) // the room is still there: see read's
 		return 0, syscall.EAGAIN, false
 	}
 	n := min(len(p), space)
@@ -728,6 +753,12 @@ func (k *Kernel) write(fd int, p []byte) (int, error, bool) {
 	b.append(p[:n])
 	if f.conserved {
 		k.wrote(f, p[:n])
+	}
+	if f.kind == kindStream && !f.tcp {
+		b.ends = append(b.ends, b.written)
+	}
+	if f.kind == kindPipeW && b.space() == 0 {
+		f.nospace = true // Linux wakes the writer of a pipe that was full
 	}
 	k.touch(f)
 	k.send(b, arrival{n: n})
@@ -765,6 +796,9 @@ func (k *Kernel) urgent(fd int) error {
 	}
 	f.tx.urgentAt = f.tx.written
 	f.tx.append([]byte{'!'})
+	if !f.tcp {
+		f.tx.ends = append(f.tx.ends, f.tx.written)
+	}
 	if f.conserved {
 		k.wrote(f, []byte{'!'})
 	}
@@ -810,6 +844,12 @@ func (k *Kernel) shutdown(fd, how int) error {
 		return syscall.ENOTCONN
 	}
 	k.touchBuf(f.rx) // this end, and the peer's writing side
+	// Linux tells this end of its own shutdown, and an AF_UNIX peer of
+	// either direction's (a TCP peer hears of SHUT_WR by the FIN).
+	k.wake(f, 0)
+	if !f.tcp {
+		k.wake(f.peer, 0)
+	}
 	if how != ShutWrite {
 		f.rdShut = true
 		if !f.tcp {
@@ -856,7 +896,7 @@ func (k *Kernel) release(fd int) {
 	k.files[fd] = nil
 	k.nopen--
 	f.fd = -1
-	k.touchFD(fd) // closed while added: reported with Error
+	k.wakeFD(fd, 0) // closed while added: reported with Error
 	k.teardown(f)
 	k.peers.drop(fd)
 	k.changed()
@@ -873,7 +913,11 @@ func (k *Kernel) teardown(f *file) {
 		unread := len(f.rx.data) > f.rx.off
 		f.rx.discard()
 		f.rx.gone = true
-		k.touch(f.peer)
+		if connected && !f.tcp {
+			k.wake(f.peer, 0) // a TCP peer hears of the close by the FIN or RST below
+		} else {
+			k.touch(f.peer)
+		}
 		switch {
 		case !connected:
 		case f.tcp && unread:
@@ -889,10 +933,10 @@ func (k *Kernel) teardown(f *file) {
 	case kindPipeR:
 		f.rx.gone = true
 		f.rx.discard()
-		k.touch(f.rx.src)
+		k.wake(f.rx.src, 0)
 	case kindPipeW:
 		f.tx.fin = true
-		k.touch(f.tx.dst)
+		k.wake(f.tx.dst, 0)
 	case kindListener:
 		delete(k.listeners, f.addr)
 		for _, c := range f.backlog {
@@ -960,7 +1004,7 @@ func (k *Kernel) gotReset(f *file) {
 	}
 	f.state = sockClosed
 	k.cut(f)
-	k.touch(f)
+	k.wake(f, 0)
 	k.changed()
 }
 
@@ -993,7 +1037,7 @@ func (k *Kernel) SockErr(fd int) error {
 func (k *Kernel) SetReady(fd int, ev mux.Events) error {
 	return k.call(opSetReady, fd, int64(ev), func(f *file) error {
 		f.forced = ev & mux.All
-		k.touch(f)
+		k.wake(f, 0)
 		k.changed()
 		return nil
 	})

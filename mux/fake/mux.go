@@ -11,7 +11,11 @@ import (
 
 // Mux is a mux.Multiplexer over a Kernel's descriptors. It keeps the whole
 // contract of package mux: level-triggered reports, at most one event per
-// descriptor, timeouts in the kernel's virtual time, Wake, ErrBusy, Close.
+// descriptor, timeouts in the kernel's virtual time, Wake, ErrBusy, Close,
+// and both modes, edge-triggered and one-shot, as epoll keeps them: an
+// edge-triggered registration hears of what Linux wakes a descriptor's
+// waiters for (data arriving, room freed where Linux tells the writer, a
+// change of state), and nothing else.
 //
 // It watches descriptor numbers, as poll(2) does: a descriptor closed while
 // added is reported with Error (like POLLNVAL) until it is removed, and if
@@ -29,6 +33,7 @@ type Mux struct {
 	woken   bool        // Wake was called since the last Wait returned
 	regs    []reg       // indexed by descriptor; interest 0: not added
 	nregs   int         // descriptors added
+	moded   int         // descriptors added with a mode
 	maybe   fdSet       // added descriptors that may be ready: see collect
 	cursor  int         // where the next batch starts, so none starves
 	scratch []mux.Event // what is ready, reused by every Wait
@@ -50,10 +55,24 @@ type Mux struct {
 
 // reg is one added descriptor.
 type reg struct {
-	interest mux.Events // 0: not added
+	interest mux.Events // with its modes; 0: not added
 	held     mux.Events // a Split fault held this condition back last Wait
 	reported uint64     // Mux.waits of the last Wait that reported fd
 	streak   int        // consecutive Waits that reported fd with no call on it in between
+
+	// Modes, and what the stall detectors say of a registration with one.
+	edge bool          // edge-triggered: an edge is pending (on epoll's ready list)
+	off  bool          // one-shot: disarmed by a report, until Modify
+	last mux.Events    // what the last report of a registration with a mode said
+	at   time.Duration // when, in virtual time
+	seq  uint64        // the Seq of that Wait's record
+}
+
+// armed reports whether a Wait would report r if a condition held: it is
+// not a disarmed one-shot registration, nor an edge-triggered one with no
+// edge pending.
+func (r *reg) armed() bool {
+	return !r.off && (r.interest&mux.EdgeTriggered == 0 || r.edge)
 }
 
 // NewMux returns a Multiplexer over k. Like epoll_create, it takes a
@@ -85,8 +104,8 @@ func (m *Mux) FD() int {
 
 // Info describes the fake: it reports every condition, its Wait costs
 // what the descriptors that may be ready cost, not the number added (as
-// epoll's), regular files are always ready, and timeouts are exact to the
-// nanosecond of virtual time.
+// epoll's), regular files are always ready, timeouts are exact to the
+// nanosecond of virtual time, and it keeps both modes.
 func (m *Mux) Info() mux.Info {
 	return mux.Info{
 		Name:         name,
@@ -94,6 +113,7 @@ func (m *Mux) Info() mux.Info {
 		Scales:       true,
 		RegularFiles: true,
 		Resolution:   time.Nanosecond,
+		Modes:        mux.Modes,
 	}
 }
 
@@ -117,7 +137,7 @@ func (m *Mux) add(fd int, interest mux.Events) error {
 	switch {
 	case m.closed:
 		return opErr("add", fd, mux.ErrClosed, nil)
-	case mux.CheckInterest(interest) != nil:
+	case mux.CheckModes(interest, mux.Modes) != nil:
 		return opErr("add", fd, mux.ErrInvalid, nil)
 	case !validFD(fd):
 		return opErr("add", fd, mux.ErrBadFD, nil)
@@ -140,10 +160,32 @@ func (m *Mux) add(fd int, interest mux.Events) error {
 	}
 	m.regs[fd] = reg{interest: interest}
 	m.nregs++
+	m.setModes(fd, f, 0)
 	m.maybe.add(fd)
 	k.watch(fd, m)
 	k.changed()
 	return nil
+}
+
+// setModes sets up the modes of fd's registration, whose interest was
+// old (0 for Add) and is new now: as epoll's Add and Modify do, it looks
+// at the descriptor, and an edge-triggered registration has an edge
+// pending if a condition holds. Modify re-arms a one-shot registration.
+// k.mu is held.
+func (m *Mux) setModes(fd int, f *file, old mux.Events) {
+	r := &m.regs[fd]
+	if old&mux.Modes != 0 {
+		m.moded--
+	}
+	r.off = false
+	if r.interest&mux.Modes == 0 {
+		r.edge = false
+		return
+	}
+	m.moded++
+	if r.interest&mux.EdgeTriggered != 0 && f != nil && m.k.poll(f)&mux.Reportable(r.interest) != 0 {
+		r.edge = true
+	}
 }
 
 // validFD reports whether fd can name a descriptor: the system calls take
@@ -166,7 +208,7 @@ func (m *Mux) modify(fd int, interest mux.Events) error {
 	switch {
 	case m.closed:
 		return opErr("modify", fd, mux.ErrClosed, nil)
-	case mux.CheckInterest(interest) != nil:
+	case mux.CheckModes(interest, mux.Modes) != nil:
 		return opErr("modify", fd, mux.ErrInvalid, nil)
 	case !validFD(fd):
 		return opErr("modify", fd, mux.ErrBadFD, nil)
@@ -174,11 +216,14 @@ func (m *Mux) modify(fd int, interest mux.Events) error {
 	if !m.added(fd) {
 		return opErr("modify", fd, mux.ErrNotAdded, nil)
 	}
-	if err := m.k.addError(m.k.lookup(fd), m); err != nil {
+	f := m.k.lookup(fd)
+	if err := m.k.addError(f, m); err != nil {
 		return opErr("modify", fd, nil, err)
 	}
+	old := m.regs[fd].interest
 	m.regs[fd].interest = interest
 	m.regs[fd].held = 0
+	m.setModes(fd, f, old)
 	m.maybe.add(fd)
 	m.k.changed()
 	return nil
@@ -311,6 +356,13 @@ func (m *Mux) Wait(events []mux.Event, timeout time.Duration) (int, error) {
 		}
 	}
 	m.lastWait = k.recordWait(m.fd, timeout, events[:n], err)
+	if m.moded > 0 {
+		for _, ev := range events[:n] {
+			if m.added(ev.FD) {
+				m.regs[ev.FD].seq = m.lastWait
+			}
+		}
+	}
 	return n, err
 }
 
@@ -356,7 +408,7 @@ func (m *Mux) wait(events []mux.Event, timeout time.Duration) (int, error) {
 		switch {
 		case ok && next > k.horizon:
 			k.setNow(k.horizon)
-			return 0, opErr("wait", -1, nil, &HorizonError{Horizon: k.horizon, Timeout: timeout, Next: next, Watching: m.watching()})
+			return 0, opErr("wait", -1, nil, &HorizonError{Horizon: k.horizon, Timeout: timeout, Next: next, Watching: m.watching(), Stranded: m.stranded(true)})
 		case ok:
 			k.setNow(next)
 		default:
@@ -391,7 +443,7 @@ func (m *Mux) block() error {
 	if k.trace.next != calls {
 		return nil // some goroutine called the kernel: look again, and wait afresh
 	}
-	return opErr("wait", -1, nil, &StallError{Stall: k.stall, Watching: m.watching(), At: k.now})
+	return opErr("wait", -1, nil, &StallError{Stall: k.stall, Watching: m.watching(), At: k.now, Stranded: m.stranded(true)})
 }
 
 // stallFired is the stall timer's function.
@@ -421,6 +473,9 @@ func (m *Mux) added(fd int) bool {
 
 // drop forgets the added fd. k.mu is held.
 func (m *Mux) drop(fd int) {
+	if m.regs[fd].interest&mux.Modes != 0 {
+		m.moded--
+	}
 	m.regs[fd] = reg{}
 	m.nregs--
 	m.maybe.remove(fd)
@@ -478,6 +533,11 @@ func (m *Mux) collect(events []mux.Event) int {
 	for i := range room {
 		events[i] = ready[(start+i)%n]
 	}
+	if m.moded > 0 {
+		for _, ev := range events[:room] {
+			m.spent(ev)
+		}
+	}
 	m.cursor = events[room-1].FD + 1
 	if room > 1 && k.faults.Reuse > 0 {
 		fd := events[1+k.chooseN(ChooseWhich, faultReuse, -1, int64(room-1))].FD
@@ -488,23 +548,57 @@ func (m *Mux) collect(events []mux.Event) int {
 	return room
 }
 
+// spent records that a Wait reports ev: an edge-triggered registration's
+// edge is used up (unless a Split fault held part of the report back for
+// the next Wait), and a one-shot registration is disarmed. k.mu is held.
+func (m *Mux) spent(ev mux.Event) {
+	r := &m.regs[ev.FD]
+	if r.interest&mux.Modes == 0 {
+		return
+	}
+	r.edge = r.interest&mux.EdgeTriggered != 0 && r.held != 0
+	r.off = r.interest&mux.OneShot != 0
+	r.last, r.at = ev.Events, m.k.now
+}
+
 // look appends to ready what the added fd is ready for, if anything, with
 // the faults of readiness applied, and takes fd out of m.maybe if it is
-// not ready. k.mu is held.
+// not ready, or not to be reported: a disarmed one-shot registration, an
+// edge-triggered one with no edge pending. An edge whose conditions no
+// longer hold is dropped, as epoll drops it from its ready list. k.mu is
+// held.
 func (m *Mux) look(fd int, ready []mux.Event) []mux.Event {
 	k := m.k
 	m.looked++
 	r := &m.regs[fd]
+	if r.off {
+		m.maybe.remove(fd)
+		return ready
+	}
 	f := k.lookup(fd)
 	if f == nil {
+		if !r.armed() {
+			m.maybe.remove(fd)
+			return ready
+		}
 		return append(ready, mux.Event{FD: fd, Events: mux.Error}) // like POLLNVAL
 	}
-	ev := k.readiness(f) & mux.Reportable(r.interest)
+	real := k.poll(f) & mux.Reportable(r.interest)
+	ev := real
+	switch {
+	case r.interest&mux.EdgeTriggered == 0:
+	case !r.edge:
+		ev = 0
+	case real == 0:
+		r.edge = false
+	}
 	if ev == 0 {
 		m.maybe.remove(fd)
 	}
 	if k.odds[faultSpurious] > 0 {
-		if miss := r.interest &^ ev & (mux.Readable | mux.Writable); miss != 0 && k.fire(faultSpurious, f, m) {
+		// Spurious readiness is of conditions that do not hold: a
+		// condition that holds without an edge is not to be reported.
+		if miss := r.interest &^ real & (mux.Readable | mux.Writable); miss != 0 && k.fire(faultSpurious, f, m) {
 			if miss == mux.Readable|mux.Writable {
 				miss = mux.Readable << k.chooseN(ChooseWhich, faultSpurious, fd, 2)
 			}

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"syscall"
 	"time"
+
+	"github.com/muxkit/muxkit/mux"
 )
 
 // backlogMax is the listen(2) backlog: connections beyond it are refused.
@@ -107,7 +109,7 @@ func (k *Kernel) complete(f *file, addr string) {
 		return
 	}
 	l := k.listeners[addr]
-	k.touch(f)
+	k.wake(f, 0)
 	if l == nil || len(l.backlog) >= backlogMax || k.fire(faultRefuse, f, nil) {
 		f.state = sockClosed
 		f.err = syscall.ECONNREFUSED
@@ -125,7 +127,7 @@ func (k *Kernel) complete(f *file, addr string) {
 		b.delay, b.jitter = k.delay, k.jitter
 	}
 	l.backlog = append(l.backlog, s)
-	k.touch(l)
+	k.wake(l, mux.Readable)
 	k.record(opConnected, f.fd, 0, l.fd, nil)
 	k.changed()
 }
@@ -230,6 +232,7 @@ func (k *Kernel) SetReceiveBuffer(fd, n int) error {
 		}
 		f.rx.cap = n
 		k.touchBuf(f.rx) // the writer's room changed
+		k.freed(f.rx, false)
 		k.changed()
 		return nil
 	})
@@ -277,6 +280,12 @@ func (k *Kernel) arrive(b *buffer, a arrival) {
 	d := b.dst
 	if d.watched > 0 || b.src != nil && b.src.watched > 0 {
 		k.touchBuf(b)
+		switch {
+		case a.fin:
+			k.wake(d, 0)
+		case a.n > 0:
+			k.wake(d, mux.Readable|mux.Priority) // Linux's key for data holds both
+		}
 	}
 	if a.n > 0 {
 		if d.tcp && d.state == sockConnected && d.rdShut && d.wrShut {

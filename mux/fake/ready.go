@@ -115,6 +115,52 @@ func (k *Kernel) touchFD(fd int) {
 	}
 }
 
+// wake is what Linux calls a wake-up of f's wait queue: something
+// happened to f that an edge-triggered registration hears of, as well as
+// a change that touches it. key says what: mux.Readable (with Priority,
+// for data) for something to read, mux.Writable for room to write, or 0
+// for a change of state — connected, end of stream, reset, shutdown,
+// close — which every registration hears, whatever its interest. A loop's
+// own read, write or Wait is no such event. k.mu is held.
+func (k *Kernel) wake(f *file, key mux.Events) {
+	if f != nil && f.watched > 0 {
+		k.wakeFD(f.fd, key)
+	}
+}
+
+// wakeFD is wake for the number fd, whatever it names, or names no
+// longer. k.mu is held.
+func (k *Kernel) wakeFD(fd int, key mux.Events) {
+	if fd >= 0 && fd < len(k.watchers) {
+		for _, m := range k.watchers[fd] {
+			m.maybe.add(fd)
+			m.edged(fd, key)
+		}
+	}
+}
+
+// freed tells the writer of b that a read made room in b, if Linux would:
+// on an AF_UNIX socket when the read finished one of its writes (whose
+// buffer Linux then frees, telling the writer), and on a TCP socket or a
+// pipe only if a write found no room since the last time (TCP's
+// SOCK_NOSPACE; a pipe that was full). k.mu is held.
+func (k *Kernel) freed(b *buffer, finished bool) {
+	if s := b.src; s != nil && s.watched > 0 && (s.nospace || finished) {
+		s.nospace = false
+		k.wake(s, mux.Writable)
+	}
+}
+
+// edged records an edge of an edge-triggered registration of fd, one whose
+// interest the key concerns, if it is armed: the next Wait that has room
+// for it reports it, if a condition holds then. k.mu is held.
+func (m *Mux) edged(fd int, key mux.Events) {
+	r := &m.regs[fd]
+	if r.interest&mux.EdgeTriggered != 0 && !r.off && (key == 0 || key&mux.Reportable(r.interest) != 0) {
+		r.edge = true
+	}
+}
+
 // touchBuf touches both ends of b. k.mu is held.
 func (k *Kernel) touchBuf(b *buffer) {
 	if b.dst.watched > 0 { // small enough to inline: most buffers are not watched
@@ -130,11 +176,11 @@ func (k *Kernel) touchBuf(b *buffer) {
 // set: that every change of state touched what it concerns.
 var checkMaybe bool
 
-// checkMaybe panics if an added descriptor that is ready is not in
-// m.maybe. k.mu is held.
+// checkMaybe panics if an added descriptor that is ready, and would be
+// reported for it, is not in m.maybe. k.mu is held.
 func (m *Mux) checkMaybe() {
 	for fd, r := range m.regs {
-		if r.interest == 0 || m.maybe.has(fd) {
+		if r.interest == 0 || m.maybe.has(fd) || !r.armed() {
 			continue
 		}
 		ev := mux.Error // closed while added
@@ -145,4 +191,16 @@ func (m *Mux) checkMaybe() {
 			panic(fmt.Sprintf("fake: fd %d is ready (%v) but was not touched: a change of state did not call touch", fd, ev))
 		}
 	}
+}
+
+// poll is readiness as epoll's look at f finds it. Looking at a TCP
+// socket with no room to write sets its SOCK_NOSPACE, as Linux's tcp_poll
+// does, so that the room a read frees later is an edge (see freed). k.mu
+// is held.
+func (k *Kernel) poll(f *file) mux.Events {
+	ev := k.readiness(f)
+	if ev&mux.Writable == 0 && f.kind == kindStream && f.tcp {
+		f.nospace = true
+	}
+	return ev
 }

@@ -15,7 +15,16 @@
 //     whole array goes to the kernel on each call);
 //   - regular files are accepted and reported always ready;
 //   - timeouts have a resolution of 1ns where ppoll exists (Linux,
-//     FreeBSD) and are rounded up to the millisecond elsewhere.
+//     FreeBSD) and are rounded up to the millisecond elsewhere;
+//   - one-shot registrations (mux.OneShot) are kept by the Multiplexer: a
+//     report leaves the descriptor out of the pollfd array until Modify
+//     re-arms it, since poll(2) would still report its hangups and errors;
+//   - edge-triggered ones (mux.EdgeTriggered) are refused with
+//     mux.ErrInvalid wrapping errors.ErrUnsupported: poll(2) reports
+//     states, not events, so it cannot see data arrive on a descriptor
+//     that already had unread data, nor data read and replaced between
+//     two calls, and an emulation would miss edges that epoll reports —
+//     a loop that relied on them would hang.
 //
 // The pollfd array is kept between Waits and rebuilt only after Add,
 // Modify or Remove. Those calls, made while another goroutine is blocked in

@@ -14,7 +14,16 @@
 //   - the cost of Wait grows with the largest added descriptor;
 //   - regular files are accepted and reported always ready;
 //   - timeouts have a resolution of 1ns where pselect is available
-//     (Linux, FreeBSD) and are rounded up to the microsecond elsewhere.
+//     (Linux, FreeBSD) and are rounded up to the microsecond elsewhere;
+//   - one-shot registrations (mux.OneShot) are kept by the Multiplexer: a
+//     report leaves the descriptor out of the fd sets until Modify re-arms
+//     it;
+//   - edge-triggered ones (mux.EdgeTriggered) are refused with
+//     mux.ErrInvalid wrapping errors.ErrUnsupported: select(2) reports
+//     states, not events, so it cannot see data arrive on a descriptor
+//     that already had unread data, nor data read and replaced between
+//     two calls, and an emulation would miss edges that epoll reports —
+//     a loop that relied on them would hang.
 //
 // select fails as a whole with EBADF when one watched descriptor was
 // closed while added. The Multiplexer then finds the closed descriptors

@@ -24,7 +24,7 @@
 //
 // Each side also runs alone, which is what the command starts:
 //
-//	peers serve NAME ADDR           # one server (loop, mux, raw, gnet, net) on ADDR, an IPv4 literal and port
+//	peers serve NAME ADDR           # one server (loop, loop-et, mux, raw, gnet, net) on ADDR, an IPv4 literal and port
 //	peers load ADDR CONNS SIZE      # the load generator: "start" and "stop" lines on stdin, the result as JSON on stdout; it exits at the end of stdin
 package main
 
@@ -134,7 +134,7 @@ func bench(args []string, stdout, stderr io.Writer) int {
 	fs.IntVar(&o.runs, "runs", 3, "timed runs of each server at each C; the table gives their medians")
 	fs.IntVar(&o.size, "size", 64, "bytes of a line, newline included")
 	cs := fs.String("c", "1,50,500", "connections, a comma-separated list")
-	names := fs.String("servers", "loop,mux,raw,gnet,net", "servers to run, a comma-separated list")
+	names := fs.String("servers", "loop,loop-et,mux,raw,gnet,net", "servers to run, a comma-separated list")
 	cpus := fs.String("cpus", "", "CPU of the servers and CPU of the load generator, as `S,L` (default: the first two this process may use, or its only one for both)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "usage: peers [flags]\n\nEcho servers against a load generator, each pinned to a core; see the package documentation.")
@@ -181,7 +181,7 @@ func (o *options) parse(cs, names, cpus string) error {
 	for _, f := range strings.Split(names, ",") {
 		s, ok := server.Lookup(strings.TrimSpace(f))
 		if !ok {
-			return fmt.Errorf("-servers: no server %q (there are loop, mux, raw, gnet, net)", f)
+			return fmt.Errorf("-servers: no server %q (there are loop, loop-et, mux, raw, gnet, net)", f)
 		}
 		o.servers = append(o.servers, s)
 	}

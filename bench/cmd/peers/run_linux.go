@@ -57,7 +57,7 @@ func (b *bencher) run() error {
 				if err != nil {
 					return fmt.Errorf("run %d, C=%d, %s: %w", r+1, c, s.Name, err)
 				}
-				fmt.Fprintf(b.log, "run %d/%d  C=%-4d %-5s %9.0f round trips/s  server CPU %5.1fµs/round trip  ran %3.0f%% of the window, its core busy %3.0f%%; load generator %3.0f%%, its core %3.0f%%\n",
+				fmt.Fprintf(b.log, "run %d/%d  C=%-4d %-7s %9.0f round trips/s  server CPU %5.1fµs/round trip  ran %3.0f%% of the window, its core busy %3.0f%%; load generator %3.0f%%, its core %3.0f%%\n",
 					r+1, b.o.runs, c, s.Name, sm.rate(), sm.cpuPerRT(), 100*sm.share(0), 100*sm.coreBusy[0], 100*sm.share(1), 100*sm.coreBusy[1])
 				b.samples = append(b.samples, sm)
 			}
@@ -78,7 +78,7 @@ func (b *bencher) run() error {
 			if err != nil {
 				return fmt.Errorf("system-call pass, C=%d, %s: %w", c, s.Name, err)
 			}
-			fmt.Fprintf(b.log, "count     C=%-4d %-5s %9.2f system calls/round trip\n", c, s.Name, float64(sm.syscalls[0])/float64(sm.RoundTrips))
+			fmt.Fprintf(b.log, "count     C=%-4d %-7s %9.2f system calls/round trip\n", c, s.Name, float64(sm.syscalls[0])/float64(sm.RoundTrips))
 			b.samples = append(b.samples, sm)
 		}
 	}

@@ -14,12 +14,18 @@ import (
 
 // serveLoop is muxkit's reference loop on epoll, serving each connection
 // with a ServerConn of the default configuration: an echo of lines.
-func serveLoop(addr string, ready func()) error {
+func serveLoop(addr string, ready func()) error { return runLoop(addr, ready, false) }
+
+// serveLoopEdge is serveLoop with every descriptor registered
+// edge-triggered, once for its life.
+func serveLoopEdge(addr string, ready func()) error { return runLoop(addr, ready, true) }
+
+func runLoop(addr string, ready func(), edge bool) error {
 	m, err := epoll.New()
 	if err != nil {
 		return err
 	}
-	l, err := loop.New(loop.Config{Mux: m, Sys: loop.OS()})
+	l, err := loop.New(loop.Config{Mux: m, Sys: loop.OS(), EdgeTriggered: edge})
 	if err != nil {
 		return err
 	}

@@ -18,6 +18,7 @@ type Server struct {
 // All is every server, in the order of the table.
 var All = []Server{
 	{"loop", "`loop` + `statemachine.ServerConn`", serveLoop},
+	{"loop-et", "the same, `loop.Config.EdgeTriggered`", serveLoopEdge},
 	{"mux", "a minimal loop on `mux/epoll`", serveMux},
 	{"raw", "the same loop on raw epoll", serveRaw},
 	{"gnet", "gnet " + version("github.com/panjf2000/gnet/v2") + ", one event loop", serveGnet},

@@ -1,0 +1,82 @@
+package loop_test
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/muxkit/muxkit/loop"
+	"github.com/muxkit/muxkit/mux"
+	"github.com/muxkit/muxkit/mux/fake"
+	"github.com/muxkit/muxkit/statemachine"
+)
+
+// The tests of Config.EdgeTriggered beyond those every test of the
+// package makes in both modes (see TestMain): what only edges strand.
+
+func TestEdgeTriggeredNeedsTheMode(t *testing.T) {
+	k := fake.New(fake.Config{})
+	m, _ := k.NewMux()
+	defer m.Close()
+	noModes := struct{ mux.Multiplexer }{m} // no Info: a Multiplexer that claims no mode
+	_, err := loop.New(loop.Config{Mux: noModes, Sys: k, EdgeTriggered: true})
+	if !errors.Is(err, errors.ErrUnsupported) {
+		t.Errorf("loop.New(EdgeTriggered) over a Multiplexer that claims no mode = %v; want an error wrapping errors.ErrUnsupported", err)
+	}
+	if _, err := loop.New(loop.Config{Mux: m, Sys: k, EdgeTriggered: true}); err != nil {
+		t.Errorf("loop.New(EdgeTriggered) over the fake = %v; want nil", err)
+	}
+}
+
+// echoes serves clients that each send request and wait for its echo, all
+// dialled at once, on an edge-triggered loop with lc, and checks that each
+// gets its echo.
+func echoes(t *testing.T, lc loop.Config, clients int, request []byte) {
+	t.Helper()
+	lc.EdgeTriggered = true
+	k, l := newFake(t, fake.Config{Seed: 1, Horizon: time.Hour}, lc)
+	lfd, err := k.Listen("echo:7")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Serve(lfd, func(now time.Time) loop.Task {
+		s := statemachine.NewServerConn(statemachine.ServerConfig{}, now)
+		return &s
+	}, nil)
+	var failed []error
+	left := clients
+	for range clients {
+		l.Dial("echo:7", func(now time.Time) loop.Task {
+			c := statemachine.NewClient(statemachine.ClientConfig{Request: request, Framing: statemachine.Line, Timeout: 10 * time.Second}, now)
+			return &c
+		}, func(r loop.Result) {
+			if c := r.Task.(*statemachine.Client); r.Err != nil || !bytes.Equal(c.Response(), request) {
+				failed = append(failed, r.Err)
+			}
+			if left--; left == 0 {
+				l.Stop()
+			}
+		})
+	}
+	if err := l.Run(); err != nil {
+		t.Fatalf("Run() = %v; want nil", err)
+	}
+	if len(failed) > 0 {
+		t.Errorf("%d of %d clients failed (the first: %v); want every one echoed: an edge-triggered loop that leaves a descriptor before EAGAIN must come back to it", len(failed), clients, failed[0])
+	}
+}
+
+// TestEdgeTriggeredBacklog: more connections arrive at one instant than
+// the loop accepts for one report of its listener; no edge will report
+// the others.
+func TestEdgeTriggeredBacklog(t *testing.T) {
+	echoes(t, loop.Config{}, 120, []byte("ping\n"))
+}
+
+// TestEdgeTriggeredLongRequest: a request that takes more reads than the
+// loop makes for one report (a small read buffer); no edge will report
+// the rest of it.
+func TestEdgeTriggeredLongRequest(t *testing.T) {
+	echoes(t, loop.Config{ReadBuffer: 8}, 1, append(bytes.Repeat([]byte("x"), 1000), '\n'))
+}
