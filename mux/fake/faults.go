@@ -35,7 +35,11 @@ type Faults struct {
 
 	// ShortRead and ShortWrite: a Read or Write moves fewer bytes than it
 	// could, a number drawn from the seed. Per call that could move more
-	// than one byte. Pipe writes of up to 4096 bytes stay atomic.
+	// than one byte. Pipe writes of up to 4096 bytes stay atomic. Linux
+	// stops a stream read or write short only when nothing is left to read
+	// or no room to write, so an edge-triggered registration is told again
+	// after one of these faults: a loop may take a short read for a drain
+	// and a short write for a full buffer.
 	ShortRead, ShortWrite float64
 
 	// Split: a descriptor both Readable and Writable is reported as only

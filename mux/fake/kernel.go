@@ -652,6 +652,10 @@ func (k *Kernel) read(f *file, fd int, p []byte) (int, error, bool) {
 		}
 		if want > 1 && k.fire(faultShortRead, f, nil) {
 			want = 1 + int(k.chooseN(ChooseSize, faultShortRead, fd, int64(want-1)))
+			// Linux never stops a stream read short of the bytes queued,
+			// so a short read may be taken for a drain: the rest is an
+			// edge, or an edge-triggered loop right on Linux is stranded.
+			k.wake(f, mux.Readable)
 		}
 	}
 	n := b.readInto(p[:want])
@@ -749,6 +753,9 @@ func (k *Kernel) write(fd int, p []byte) (int, error, bool) {
 	n := min(len(p), space)
 	if n > 1 && !(f.kind == kindPipeW && len(p) <= pipeBuf) && k.fire(faultShortWrite, f, nil) {
 		n = 1 + int(k.chooseN(ChooseSize, faultShortWrite, fd, int64(n-1)))
+		// Linux writes short only when the buffer is full, and tells the
+		// writer when room is freed: with room left, that is now.
+		k.wake(f, mux.Writable)
 	}
 	b.append(p[:n])
 	if f.conserved {

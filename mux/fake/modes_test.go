@@ -278,3 +278,60 @@ func TestEdgeTriggeredStallNamesStranded(t *testing.T) {
 		t.Errorf("the error says %q; want it to say %q", err, want)
 	}
 }
+
+// TestShortFaultsAreReportedAgain: Linux never stops a stream read short
+// of the bytes queued (a short read drained the socket, and what arrives
+// later is an edge), nor a write short of the room left, so an
+// edge-triggered loop may take a short read for a drain and a short write
+// for a full buffer. The ShortRead and ShortWrite faults, which have no
+// counterpart in the kernel, must then report the rest again, or they
+// strand a loop that is right on Linux.
+func TestShortFaultsAreReportedAgain(t *testing.T) {
+	k := fake.New(fake.Config{Seed: 1})
+	m, err := k.NewMux()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer m.Close()
+	a, b, err := k.Pair()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Add(a, mux.Readable|mux.EdgeTriggered); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := k.Write(b, make([]byte, 100)); err != nil {
+		t.Fatal(err)
+	}
+	events := make([]mux.Event, 4)
+	if n, err := m.Wait(events, 0); n != 1 || err != nil {
+		t.Fatalf("Wait after 100 bytes arrived = %d, %v; want fd %d reported", n, err, a)
+	}
+	k.SetFaults(fake.Faults{ShortRead: 1})
+	n, err := k.Read(a, make([]byte, 100))
+	if err != nil || n >= 100 {
+		t.Fatalf("Read under the ShortRead fault = %d, %v; want fewer than 100 bytes", n, err)
+	}
+	k.SetFaults(fake.Faults{})
+	if got, err := m.Wait(events, 0); got != 1 || err != nil || events[0].FD != a || !events[0].Events.Has(mux.Readable) {
+		t.Fatalf("Wait after a faulted short read of %d of 100 bytes = %d, %v (%v); want fd %d Readable: the rest must be reported again", n, got, err, events[:got], a)
+	}
+
+	// Likewise a short write: Linux writes short only into a full buffer,
+	// and reports Writable when room is freed; the fault leaves room.
+	if err := m.Modify(a, mux.Writable|mux.EdgeTriggered); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := m.Wait(events, 0); n != 1 || err != nil {
+		t.Fatalf("Wait after Modify to Writable = %d, %v; want fd %d reported", n, err, a)
+	}
+	k.SetFaults(fake.Faults{ShortWrite: 1})
+	n, err = k.Write(a, make([]byte, 100))
+	if err != nil || n >= 100 {
+		t.Fatalf("Write under the ShortWrite fault = %d, %v; want fewer than 100 bytes", n, err)
+	}
+	k.SetFaults(fake.Faults{})
+	if got, err := m.Wait(events, 0); got != 1 || err != nil || events[0].FD != a || !events[0].Events.Has(mux.Writable) {
+		t.Fatalf("Wait after a faulted short write of %d of 100 bytes = %d, %v (%v); want fd %d Writable: there is room, and no later edge would say so", n, got, err, events[:got], a)
+	}
+}
