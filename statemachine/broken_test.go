@@ -8,9 +8,13 @@ import (
 	"github.com/muxkit/muxkit/mux"
 )
 
-// The machines below are deliberately broken, each in a way an event loop
-// is commonly broken (PITFALLS.md, "Loops built on top"). The properties
-// must catch every one of them.
+// The machines below are deliberately broken, each in a way event loops
+// built on a multiplexer are commonly broken in public projects: the tail
+// of a partial write dropped, Writable kept in the interest once nothing
+// is left to write (a busy loop), Writable dropped while output is still
+// queued after EAGAIN (a stall), an interest told before the machine
+// waits (a Modify the loop did not need). The properties must catch every
+// one of them.
 
 // dropTailClient forgets the unsent tail after a short write: it tells the
 // Client that everything was written.
