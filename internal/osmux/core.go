@@ -335,7 +335,7 @@ func (c *Core) Wait(events []mux.Event, d time.Duration) (int, error) {
 			// kernel's ready list, and a second call would not see it.
 			if n, err = epollWait(c.ep.epfd, c.ep.room(len(events)), 0); err == nil {
 				k, done = c.ep.collect(events, n), true
-				if s := c.state.Load(); s != open {
+				if s := c.state.Load(); s != c.built|open {
 					if s&open == 0 {
 						c.leave()
 						return 0, c.err("wait", -1, mux.ErrClosed, nil)

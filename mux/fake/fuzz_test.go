@@ -2,6 +2,7 @@ package fake_test
 
 import (
 	"errors"
+	"slices"
 	"syscall"
 	"testing"
 	"time"
@@ -143,7 +144,7 @@ func FuzzKernel(f *testing.F) {
 				}
 				seen := map[int]bool{}
 				for _, e := range events[:n] {
-					j := indexOf(fds[:], e.FD)
+					j := slices.Index(fds[:], e.FD)
 					switch {
 					case j < 0 || interest[j] == 0:
 						t.Fatalf("Wait reported fd %d (%v), which is not added", e.FD, e.Events)
@@ -173,15 +174,6 @@ func FuzzKernel(f *testing.F) {
 			}
 		}
 	})
-}
-
-func indexOf(fds []int, fd int) int {
-	for i, f := range fds {
-		if f == fd {
-			return i
-		}
-	}
-	return -1
 }
 
 func reportsReadable(evs []mux.Event, fd int) bool {
