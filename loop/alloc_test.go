@@ -68,7 +68,7 @@ func TestNoAllocationPerEvent(t *testing.T) {
 
 // TestNoAllocationPerRequest serves a peer from Run itself, on the fake:
 // the peer writes a line and waits for its echo, while the loop blocks in
-// Wait, is woken by the line, serves it, polls, yields and blocks again.
+// Wait, is woken by the line, serves it, yields and blocks again.
 // Nothing in the round trip, in the loop's goroutine or the peer's, may
 // allocate once warmed up.
 func TestNoAllocationPerRequest(t *testing.T) {

@@ -172,8 +172,9 @@ func TestMockWritableOnlyWhilePending(t *testing.T) {
 // costs one read and one write, and no Modify: the response goes out at
 // once, so the Writable the machine asked for meanwhile is never
 // registered. A read that fills the buffer is followed by another; a short
-// one is not. After a Wait that reported events the loop polls, and blocks
-// only when the poll finds nothing, with the time left to the deadline.
+// one is not. Every Wait blocks, with the time left to the deadline: the
+// loop never polls (Wait with timeout 0) first, which would cost a call
+// whenever nothing is ready.
 func TestMockOnlyTheCallsNeeded(t *testing.T) {
 	ctrl := gomock.NewController(t)
 	m := muxmock.NewMockMultiplexer(ctrl)
@@ -195,11 +196,10 @@ func TestMockOnlyTheCallsNeeded(t *testing.T) {
 		m.EXPECT().Add(fd, mux.Readable).Return(nil),
 		wait(timeout, mux.Event{FD: fd, Events: mux.Readable}),
 		mod(mux.Readable|mux.Writable), // the first response waits for Writable
-		wait(0, mux.Event{FD: fd, Events: mux.Writable}),
+		wait(timeout, mux.Event{FD: fd, Events: mux.Writable}),
 		mod(mux.Readable),
-		wait(0, mux.Event{FD: fd, Events: mux.Readable}), // a long request
-		wait(0, mux.Event{FD: fd, Events: mux.Readable}),
-		wait(0),
+		wait(timeout, mux.Event{FD: fd, Events: mux.Readable}), // a long request
+		wait(timeout, mux.Event{FD: fd, Events: mux.Readable}),
 		m.EXPECT().Wait(gomock.Any(), timeout).DoAndReturn(func(buf []mux.Event, d time.Duration) (int, error) {
 			log.add("wait " + d.String())
 			return closed(buf, d)
@@ -214,10 +214,10 @@ func TestMockOnlyTheCallsNeeded(t *testing.T) {
 	}
 	want := []string{
 		"wait 5s", "read", "modify Readable|Writable",
-		"wait 0s", "write", "modify Readable",
-		"wait 0s", "read", "read", "write", // 4096 bytes, then 2: a full read, then a short one
-		"wait 0s", "read", "write",
-		"wait 0s", "wait 5s", // nothing ready: block until the deadline
+		"wait 5s", "write", "modify Readable",
+		"wait 5s", "read", "read", "write", // 4096 bytes, then 2: a full read, then a short one
+		"wait 5s", "read", "write",
+		"wait 5s", // nothing ready: block until the deadline, with no poll first
 		"close",
 	}
 	if got := log.get(); !slices.Equal(got, want) {
