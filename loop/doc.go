@@ -36,11 +36,12 @@
 // response is written at once costs one read and one write, and no
 // Modify; a read that returns fewer bytes than it asked for is given to
 // the task with EAGAIN instead of being followed by a read that would say
-// so (level triggering reports whatever arrives later); and after a Wait
-// that reported events it polls the Multiplexer (Wait with a zero
-// timeout) and yields the processor once before it blocks, so that under
-// load it rarely sleeps in the kernel, and the Go runtime does not take
-// its processor away and hand it back around each sleep.
+// so (level triggering reports whatever arrives later); and before each
+// Wait it yields the processor once, so that goroutines sharing it run
+// before the loop sleeps, then blocks until the next deadline without
+// polling first (Wait with a zero timeout), which would cost a call
+// whenever nothing is ready: with events ready, the blocking Wait returns
+// them at once.
 //
 // With [Config.EdgeTriggered] (where the Multiplexer keeps the mode, as
 // epoll and the fake do), each descriptor is added once, edge-triggered,
