@@ -34,6 +34,13 @@ func check(name string) (Row, error) {
 		if err != nil {
 			return Row{}, err
 		}
+		// One Open first: a backend that cannot open is one error, not a
+		// failure of every check.
+		m, err := backend.Open(name)
+		if err != nil {
+			return Row{}, err
+		}
+		m.Close()
 		h = conformance.OS(func() (mux.Multiplexer, error) { return backend.Open(name) })
 		h.Info = info
 	}
@@ -75,6 +82,10 @@ func printInfo(w io.Writer, rows []Row) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(infoHeader, "\t"))
 	for _, row := range rows {
+		if row.unchecked() {
+			fmt.Fprintf(tw, "%s\tnot described: see the failures below\n", row.Name)
+			continue
+		}
 		fmt.Fprintln(tw, strings.Join(infoCells(row.Info), "\t"))
 	}
 	tw.Flush()
@@ -92,13 +103,21 @@ func printResults(w io.Writer, rows []Row, verbose bool) {
 	for _, rule := range conformance.Rules() {
 		fmt.Fprintf(tw, "%d\t%s", rule.Rule, rule.Summary)
 		for _, row := range rows {
-			fmt.Fprintf(tw, "\t%s", cell(row.Results, rule.Rule))
+			fmt.Fprintf(tw, "\t%s", resultCell(row, rule.Rule))
 		}
 		fmt.Fprintln(tw)
 	}
 	tw.Flush()
 	failed := false
 	for _, row := range rows {
+		if row.unchecked() {
+			if !failed {
+				fmt.Fprintln(w, "\nfailures:")
+			}
+			failed = true
+			fmt.Fprintf(w, "  %s could not be checked:\n      %v\n", row.Name, row.Err)
+			continue
+		}
 		for _, res := range row.Results {
 			if res.Status != conformance.Fail {
 				continue
@@ -117,6 +136,15 @@ func printResults(w io.Writer, rows []Row, verbose bool) {
 			}
 		}
 	}
+}
+
+// resultCell is cell of row's results, or "error" if its backend could
+// not be checked.
+func resultCell(row Row, rule int) string {
+	if row.unchecked() {
+		return "error"
+	}
+	return cell(row.Results, rule)
 }
 
 // cell summarises one backend's checks of one rule (every rule when rule

@@ -4,6 +4,7 @@ package report
 
 import (
 	"bytes"
+	"errors"
 	"regexp"
 	"strings"
 	"testing"
@@ -37,12 +38,21 @@ func info(name string) mux.Info {
 }
 
 // Registered as the package of a backend in another module registers it:
-// test-raw with a raw loop of its own (poll's), test-noraw without one.
+// test-raw with a raw loop of its own (poll's), test-noraw without one,
+// and two that cannot run here: test-noopen, described by its Info but
+// failing to open, and test-nodescribe, with no Info and failing to open.
 func init() {
 	pollRaw, _ := backend.Lookup("poll")
 	backend.Register(backend.Backend{Name: "test-raw", Open: openPlain, Info: info("test-raw"), Raw: pollRaw.Raw})
 	backend.Register(backend.Backend{Name: "test-noraw", Open: openPlain, Info: info("test-noraw")})
+	backend.Register(backend.Backend{Name: "test-noopen", Open: openFails, Info: info("test-noopen")})
+	backend.Register(backend.Backend{Name: "test-nodescribe", Open: openFails})
 }
+
+// errNoFacility is what a backend says when the system lacks what it needs.
+var errNoFacility = errors.New("this kernel has no such facility")
+
+func openFails() (mux.Multiplexer, error) { return nil, errNoFacility }
 
 // TestRegisteredRaw: a backend registered with a raw loop is in the
 // report, checked and priced against its raw loop.
@@ -98,5 +108,53 @@ func TestRegisteredNoRaw(t *testing.T) {
 		if !regexp.MustCompile(`^[0-9.]+(µs|ms) / [0-9.]+(µs|ms)$`).MatchString(c) {
 			t.Errorf("timeout cell %q of test-noraw; want \"median / p99\" (its clock is real)", c)
 		}
+	}
+}
+
+// TestUncheckedBackend: a backend that cannot be opened or described is a
+// row of the report saying so, not the end of the report: the backends
+// after it are checked and measured, every table has its row, the
+// failures name it with its error, and the report counts as failed.
+func TestUncheckedBackend(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the conformance suite")
+	}
+	r, err := Run([]string{"test-noopen", "test-nodescribe", "test-noraw"}, tiny, nil)
+	if err != nil {
+		t.Fatalf("Run = %v; want a report with the failing backends' rows marked", err)
+	}
+	if len(r.Rows) != 3 {
+		t.Fatalf("Run gave %d rows; want 3, one per name", len(r.Rows))
+	}
+	for _, row := range r.Rows[:2] {
+		if !errors.Is(row.Err, errNoFacility) || row.Results != nil || !strings.Contains(row.Err.Error(), row.Name) {
+			t.Errorf("row %s: Err %v, %d results; want the Open error, naming the backend, and no results", row.Name, row.Err, len(row.Results))
+		}
+	}
+	if ok := r.Rows[2]; ok.Err != nil || len(ok.Results) == 0 || len(ok.Wait) != len(tiny.Ns) {
+		t.Errorf("row test-noraw = %+v; want it checked and measured after the failing ones", ok)
+	}
+	if !r.Failed() {
+		t.Error("Failed() = false; want true when a backend could not be checked")
+	}
+
+	var out bytes.Buffer
+	if err := r.WriteText(&out, false); err != nil {
+		t.Fatalf("WriteText = %v", err)
+	}
+	got := out.String()
+	for _, name := range []string{"test-noopen", "test-nodescribe"} {
+		if c := tableRow(t, got, "Wait cost:", name); len(c) != 1+len(tiny.Ns) || c[1] != "error" {
+			t.Errorf("Wait cost row of %s = %q; want one \"error\" cell per N", name, c)
+		}
+		if c := tableRow(t, got, "Choosing a backend", name); len(c) < 2 || c[1] != "error" {
+			t.Errorf("summary row of %s = %q; want its conformance cell to be \"error\"", name, c)
+		}
+		if !strings.Contains(got, name+" could not be checked:\n      "+name+": "+errNoFacility.Error()) {
+			t.Errorf("the failures do not give %s's error:\n%s", name, got)
+		}
+	}
+	if c := tableRow(t, got, "Wait cost:", "test-noraw"); len(c) != 1+len(tiny.Ns) || c[1] == "error" {
+		t.Errorf("Wait cost row of test-noraw = %q; want it measured", c)
 	}
 }

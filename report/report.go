@@ -85,8 +85,12 @@ type Row struct {
 	Read     Cost                 // the fake only: its Read of measure.Chunk bytes against read(2)
 	Write    Cost                 // the fake only: its Write of measure.Chunk bytes against write(2)
 	Timeouts []measure.Stats      // one per Budget.Timeouts; nil for the fake
-	Err      error                // the first measurement that failed, or nil
+	Err      error                // why it could not be checked (Results is nil), or the first measurement that failed
 }
+
+// unchecked reports whether the backend of row could not be checked at
+// all: described, opened or given the suite.
+func (row *Row) unchecked() bool { return row.Err != nil && row.Results == nil }
 
 // Cost is one comparison of a backend with its raw loop: the median times
 // of one operation and their ratio (0 without a raw loop), or why there is
@@ -128,9 +132,10 @@ func (r *Report) Failed() bool {
 // Run checks and measures the named backends — registered ones, or
 // FakeName — with budget bud, saying what it does on progress (nil for
 // silence). A name that is not registered is an error wrapping
-// [backend.ErrUnknown], as is a backend that cannot run the suite; a failed
-// check or measurement is not an error but part of the Report (see
-// Failed).
+// [backend.ErrUnknown]. Anything else that fails is part of the Report
+// (see Failed): a failed check or measurement, and a backend that cannot
+// be described, opened or given the suite, whose Row has only its Name
+// and Err, while the other backends are checked and measured as usual.
 func Run(names []string, bud Budget, progress io.Writer) (*Report, error) {
 	for _, name := range names {
 		if name == FakeName {
@@ -148,7 +153,10 @@ func Run(names []string, bud Budget, progress io.Writer) (*Report, error) {
 		prog.phase("checking " + name)
 		row, err := check(name)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", name, err)
+			row = Row{Name: name, Info: mux.Info{Name: name}, Err: fmt.Errorf("%s: %w", name, err)}
+			prog.note(fmt.Sprintf("checking %v", row.Err))
+			r.Rows = append(r.Rows, row)
+			continue
 		}
 		prog.phase("measuring " + name)
 		measureRow(&row, bud, prog.step)

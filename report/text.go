@@ -61,10 +61,13 @@ func (r *Report) printMeasurements(w io.Writer) {
 		switch {
 		case row.Virtual:
 			virtual = append(virtual, row.Name)
-		case !row.HasRaw:
+		case !row.HasRaw && !row.unchecked():
 			noRaw = append(noRaw, row.Name)
 		}
 		fmt.Fprint(tw, row.Name)
+		if row.unchecked() {
+			fmt.Fprint(tw, strings.Repeat("\terror", len(bud.Ns)))
+		}
 		for _, c := range row.Wait {
 			fmt.Fprintf(tw, "\t%s", c)
 		}
@@ -124,6 +127,10 @@ func (r *Report) printMeasurements(w io.Writer) {
 	}
 	fmt.Fprintln(tw)
 	for _, row := range r.Rows {
+		if row.unchecked() {
+			fmt.Fprintf(tw, "%s\terror\t—\t—%s\n", row.Name, strings.Repeat("\terror", len(summaryNs(bud))+1+min(len(bud.Timeouts), 1)))
+			continue
+		}
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s", row.Name, cell(row.Results, -1), maxFD(row.Info), growthCell(bud, row))
 		for _, n := range summaryNs(bud) {
 			fmt.Fprintf(tw, "\t%s", waitAt(bud, row, n))
