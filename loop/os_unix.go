@@ -13,6 +13,13 @@ import (
 // OS returns the [Sys] of the operating system: real descriptors, TCP
 // addresses written as an IP literal and a port ("127.0.0.1:8080",
 // "[::1]:8080"), and the real clock. It exists on Unix systems only.
+//
+// The TCP connections it dials and accepts send at once (TCP_NODELAY), as
+// those of package net do: with Nagle's algorithm on, the second of two
+// small writes — the rest of a response after a short write, a request
+// sent in two parts — waits for the peer's acknowledgement of the first,
+// which a peer delaying its acknowledgements holds back for tens of
+// milliseconds.
 func OS() Sys { return &osSys{} }
 
 // osSys implements Sys with golang.org/x/sys/unix. Its methods take a
@@ -66,6 +73,7 @@ func (*osSys) Accept(fd int) (int, error) {
 			unix.Close(nfd)
 			return -1, err
 		}
+		noDelay(nfd)
 		return nfd, nil
 	}
 }
@@ -75,6 +83,7 @@ func (*osSys) Dial(addr string) (int, error) {
 	if err != nil {
 		return -1, err
 	}
+	noDelay(fd)
 	if err := unix.Connect(fd, sa); err != nil && !inProgress(err) {
 		unix.Close(fd)
 		return -1, fmt.Errorf("connect %s: %w", addr, err)
@@ -140,4 +149,11 @@ func prepare(fd int) error {
 	}
 	unix.CloseOnExec(fd)
 	return nil
+}
+
+// noDelay turns Nagle's algorithm off on fd. It fails, and is meant to,
+// on a descriptor that is no TCP socket — one accepted from a Unix-domain
+// listener given to Serve — where there is nothing to turn off.
+func noDelay(fd int) {
+	unix.SetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY, 1)
 }

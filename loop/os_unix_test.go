@@ -1,0 +1,106 @@
+//go:build unix
+
+package loop_test
+
+import (
+	"path/filepath"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/muxkit/muxkit/loop"
+)
+
+// acceptOne accepts the connection pending on the non-blocking listener
+// lfd, waiting for it up to 10 seconds.
+func acceptOne(t *testing.T, s loop.Sys, lfd int) int {
+	t.Helper()
+	pfd := []unix.PollFd{{Fd: int32(lfd), Events: unix.POLLIN}}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		fd, err := s.Accept(lfd)
+		if err == nil {
+			return fd
+		}
+		if err != unix.EAGAIN || time.Now().After(deadline) {
+			t.Fatalf("Accept(%d) = %v; want the pending connection", lfd, err)
+		}
+		unix.Poll(pfd, 100)
+	}
+}
+
+// TestOSNoDelay: the TCP connections OS dials and accepts have Nagle's
+// algorithm off, as package net's do, so that a second small write is not
+// held back for the peer's delayed acknowledgement.
+func TestOSNoDelay(t *testing.T) {
+	s := loop.OS()
+	lfd, err := s.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("Listen = %v", err)
+	}
+	defer s.Close(lfd)
+	cfd, err := s.Dial(resolver(t)(lfd))
+	if err != nil {
+		t.Fatalf("Dial = %v", err)
+	}
+	defer s.Close(cfd)
+	afd := acceptOne(t, s, lfd)
+	defer s.Close(afd)
+	for _, c := range []struct {
+		what string
+		fd   int
+	}{{"dialed", cfd}, {"accepted", afd}} {
+		v, err := unix.GetsockoptInt(c.fd, unix.IPPROTO_TCP, unix.TCP_NODELAY)
+		if err != nil || v == 0 {
+			t.Errorf("TCP_NODELAY of the %s connection = %d, %v; want it on", c.what, v, err)
+		}
+	}
+}
+
+// TestOSAcceptUnixDomain: a Unix-domain listener given to the loop is
+// accepted from as before: TCP_NODELAY, which such a socket does not
+// have, is no error.
+func TestOSAcceptUnixDomain(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "sock")
+	lfd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatalf("socket = %v", err)
+	}
+	defer unix.Close(lfd)
+	if err := unix.Bind(lfd, &unix.SockaddrUnix{Name: path}); err != nil {
+		t.Fatalf("bind = %v", err)
+	}
+	if err := unix.Listen(lfd, 1); err != nil {
+		t.Fatalf("listen = %v", err)
+	}
+	if err := unix.SetNonblock(lfd, true); err != nil {
+		t.Fatalf("set non-blocking = %v", err)
+	}
+	cfd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM, 0)
+	if err != nil {
+		t.Fatalf("socket = %v", err)
+	}
+	defer unix.Close(cfd)
+	if err := unix.Connect(cfd, &unix.SockaddrUnix{Name: path}); err != nil {
+		t.Fatalf("connect = %v", err)
+	}
+	s := loop.OS()
+	afd := acceptOne(t, s, lfd)
+	defer s.Close(afd)
+	if n, err := unix.Write(cfd, []byte("x")); n != 1 || err != nil {
+		t.Fatalf("write = %d, %v", n, err)
+	}
+	buf := make([]byte, 1)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		n, err := s.Read(afd, buf)
+		if n == 1 && buf[0] == 'x' {
+			return
+		}
+		if (err != nil && err != unix.EAGAIN) || time.Now().After(deadline) {
+			t.Fatalf("Read of the accepted connection = %d, %v; want the byte written", n, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
