@@ -74,8 +74,9 @@ func (l *Loop) Run() (err error) {
 			return nil
 		}
 
-		// Yield once, then Wait, blocking until the next deadline unless
-		// edge-triggered work is left. The yield lets goroutines that share
+		// Yield once, give the tasks whose deadline came their Tick, then
+		// Wait, blocking until the next deadline unless edge-triggered work
+		// is left. The yield lets goroutines that share
 		// the processor run now (with GOMAXPROCS=1, one that would Submit),
 		// rather than once the runtime takes the processor from the thread
 		// blocked in the kernel; what they submit is taken without a Wake.
@@ -84,9 +85,13 @@ func (l *Loop) Run() (err error) {
 		// and with none, a poll is a call spent for nothing (the peers
 		// benchmark counted 0.2 to 1 wasted epoll_wait per round trip).
 		runtime.Gosched()
-		timeout := time.Duration(0)
-		if len(l.again) == 0 {
-			timeout = l.timeout()
+		finished := l.nfinished
+		timeout := l.tick()
+		if l.nfinished != finished {
+			continue // a task ended on its deadline: admit, or stop, first
+		}
+		if len(l.again) > 0 {
+			timeout = 0
 		}
 		l.mu.Lock()
 		if len(l.inbox) > 0 || l.abort || l.stopping != stopping {
@@ -112,7 +117,6 @@ func (l *Loop) Run() (err error) {
 		}
 		l.dispatch(n)
 		l.resume()
-		l.tick()
 	}
 }
 
@@ -182,10 +186,14 @@ func (l *Loop) resume() {
 	l.againSpare = todo[:0]
 }
 
-// tick feeds Tick to every task whose deadline has come.
-func (l *Loop) tick() {
+// tick feeds Tick to every task whose deadline has come, and returns
+// Wait's timeout: the time until the earliest deadline left, or -1
+// (block) when no task has one. One clock read serves both, so the
+// timeout counts from before the Ticks were driven: the next deadline may
+// come late by the time they took, never early.
+func (l *Loop) tick() time.Duration {
 	if _, ok := l.timers.next(); !ok {
-		return
+		return -1
 	}
 	now := l.sys.Now()
 	l.due = l.due[:0]
@@ -202,16 +210,11 @@ func (l *Loop) tick() {
 			l.drive(r.fd, statemachine.Tick(now))
 		}
 	}
-}
-
-// timeout returns Wait's timeout: the time until the earliest deadline,
-// or -1 (block) when no task has one.
-func (l *Loop) timeout() time.Duration {
 	at, ok := l.timers.next()
 	if !ok {
 		return -1
 	}
-	return max(at.Sub(l.sys.Now()), 0)
+	return max(at.Sub(now), 0)
 }
 
 // drive steps the task on fd with in, performs the operations it asks for

@@ -48,12 +48,12 @@ func Example() {
 	// 34 calls, err <nil>
 	// 6 +0s wait 256 forever -> 2 [fd 4: Readable, fd 5: Writable] (took 1ms)
 	// 12 +1ms write fd=5 6 -> 6 "hello\n"
-	// 15 +1ms wait 256 0s -> 1 [fd 6: Readable] (took 0s)
+	// 15 +1ms wait 256 1m0s -> 1 [fd 6: Readable] (took 0s)
 	// 16 +1ms read fd=6 4096 -> 6 "hello\n"
-	// 19 +1ms wait 256 0s -> 1 [fd 6: Writable] (took 0s)
+	// 19 +1ms wait 256 1m0s -> 1 [fd 6: Writable] (took 0s)
 	// 20 +1ms write fd=6 6 -> 6 "hello\n"
-	// 23 +1ms wait 256 0s -> 1 [fd 5: Readable] (took 0s)
+	// 23 +1ms wait 256 1m0s -> 1 [fd 5: Readable] (took 0s)
 	// 24 +1ms read fd=5 4096 -> 6 "hello\n"
-	// 30 +1ms wait 256 0s -> 1 [fd 6: Readable|ReadHangup] (took 0s)
+	// 30 +1ms wait 256 1m0s -> 1 [fd 6: Readable|ReadHangup] (took 0s)
 	// 31 +1ms read fd=6 4096 -> 0
 }

@@ -82,7 +82,7 @@ func Example() {
 	// replay: the code under test parted from the recording at call 24:
 	// 	before:   21 +1ms modify fd=6 Readable -> ok
 	// 	before:   22 +1ms now
-	// 	before:   23 +1ms wait 256 0s -> 1 [fd 5: Readable] (took 0s)
+	// 	before:   23 +1ms wait 256 1m0s -> 1 [fd 5: Readable] (took 0s)
 	// 	recorded: 24 +1ms read fd=5 4096 -> 6 "hello\n"
 	// 	asked:    read fd=5 2
 }
