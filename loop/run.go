@@ -76,14 +76,14 @@ func (l *Loop) Run() (err error) {
 
 		// Yield once, give the tasks whose deadline came their Tick, then
 		// Wait, blocking until the next deadline unless edge-triggered work
-		// is left. The yield lets goroutines that share
-		// the processor run now (with GOMAXPROCS=1, one that would Submit),
-		// rather than once the runtime takes the processor from the thread
-		// blocked in the kernel; what they submit is taken without a Wake.
-		// No poll (Wait with timeout 0) comes first: with events ready, the
-		// blocking Wait returns them at once for the same one system call,
-		// and with none, a poll is a call spent for nothing (the peers
-		// benchmark counted 0.2 to 1 wasted epoll_wait per round trip).
+		// is left. The yield lets goroutines that share the processor run
+		// now (with GOMAXPROCS=1, one that would Submit), rather than once
+		// the runtime takes the processor from the thread blocked in the
+		// kernel; what they submit is taken without a Wake. No poll (Wait
+		// with timeout 0) comes first: with events ready, the blocking Wait
+		// returns them at once for the same one system call, and with
+		// none, a poll is a call spent for nothing (the peers benchmark
+		// counted 0.2 to 1 wasted epoll_wait per round trip).
 		runtime.Gosched()
 		finished := l.nfinished
 		timeout := l.tick()

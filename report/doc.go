@@ -11,7 +11,10 @@
 // [Main] is the whole command, flags included, for a main function; [Run]
 // returns the figures as a [Report], for a test or another format. A
 // backend registered without a raw loop is measured alone: its costs have
-// no ratio ("×n/a"), which is not a failure.
+// no ratio ("×n/a"), which is not a failure. A backend that cannot be
+// described or opened on this system is a row that says so, with its
+// error among the failures; the others are checked and measured as
+// usual, and Main exits 1.
 //
 // It builds on Unix systems only, as package measure does: what it
 // reports is made of the OS backends' system calls.
