@@ -14,7 +14,8 @@ import (
 // kernel.
 type lineSys struct {
 	line  []byte
-	ready bool // the next read returns the line; the one after, EAGAIN
+	ready bool      // the next read returns the line; the one after, EAGAIN
+	now   time.Time // a reading of the real clock, monotonic part included, as Sys.Now gives: deadlines and timeouts take their usual path
 }
 
 func (s *lineSys) Read(fd int, p []byte) (int, error) {
@@ -30,7 +31,7 @@ func (s *lineSys) SockErr(fd int) error                { return nil }
 func (s *lineSys) Accept(fd int) (int, error)          { return -1, syscall.EAGAIN }
 func (s *lineSys) Dial(addr string) (int, error)       { return -1, syscall.ENOSYS }
 func (s *lineSys) Listen(addr string) (int, error)     { return -1, syscall.ENOSYS }
-func (s *lineSys) Now() time.Time                      { return time.Time{} }
+func (s *lineSys) Now() time.Time                      { return s.now }
 
 // nopMux is a Multiplexer that accepts every registration and reports
 // nothing.
@@ -54,13 +55,13 @@ func BenchmarkRoundTripGo(b *testing.B) {
 		line[i] = 'a' + byte(i%26)
 	}
 	line[len(line)-1] = '\n'
-	sys := &lineSys{line: line}
+	sys := &lineSys{line: line, now: time.Now()}
 	l, err := New(Config{Mux: nopMux{}, Sys: sys})
 	if err != nil {
 		b.Fatal(err)
 	}
 	const fd = 5
-	s := statemachine.NewServerConn(statemachine.ServerConfig{}, time.Time{})
+	s := statemachine.NewServerConn(statemachine.ServerConfig{}, sys.now)
 	l.register(fd, &s, nil)
 	// The first response waits for Writable; the rest go out at once.
 	l.events[0] = mux.Event{FD: fd, Events: mux.Readable | mux.Writable}

@@ -149,7 +149,7 @@ func (l *Loop) dispatch(n int) {
 					continue
 				}
 			}
-			l.drive(ev.FD, statemachine.Ready(in))
+			l.drive(s, statemachine.Ready(in))
 		case slotListener:
 			if !s.paused {
 				l.accept(ev.FD)
@@ -178,7 +178,7 @@ func (l *Loop) resume() {
 			l.accept(r.fd)
 		case s.kind == slotTask:
 			if in := s.ready & s.interest; in != 0 {
-				l.drive(r.fd, statemachine.Ready(in))
+				l.drive(s, statemachine.Ready(in))
 			}
 		}
 	}
@@ -207,7 +207,7 @@ func (l *Loop) tick() time.Duration {
 	}
 	for _, r := range l.due {
 		if s := l.tasks.get(r.fd); s != nil && s.kind == slotTask && s.gen == r.gen {
-			l.drive(r.fd, statemachine.Tick(now))
+			l.drive(s, statemachine.Tick(now))
 		}
 	}
 	at, ok := l.timers.next()
@@ -217,7 +217,7 @@ func (l *Loop) tick() time.Duration {
 	return max(at.Sub(now), 0)
 }
 
-// drive steps the task on fd with in, performs the operations it asks for
+// drive steps the task of slot s with in, performs the operations it asks for
 // and feeds their results back, until it waits or finishes.
 //
 // It makes only the system calls the exchange needs. A change of interest
@@ -232,9 +232,11 @@ func (l *Loop) tick() time.Duration {
 // edges: the next read returns it, and no edge would say so. (On a
 // descriptor that is no stream, such as a datagram socket, that is still
 // right, and costs a Wait per datagram.)
-func (l *Loop) drive(fd int, in statemachine.Input) {
-	s := l.tasks.get(fd) // stable: nothing below adds to the table before finish
-	t := s.task
+//
+// Its caller has looked the slot up already; the pointer stays good
+// throughout, since nothing below adds to the table before finish.
+func (l *Loop) drive(s *slot, in statemachine.Input) {
+	fd, t := s.fd, s.task
 	want := s.interest
 	for ops := 0; ; ops++ {
 		out := t.Step(in)
