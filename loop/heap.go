@@ -3,18 +3,26 @@ package loop
 import "time"
 
 // timers is an indexed min-heap of deadlines: at most one per key (the
-// position of a task's slot in the table), each set, moved or removed in
-// place in O(log n). It allocates only when it grows past its largest size
-// so far.
+// position of a task's slot in the table), each set or removed in place.
+// It allocates only when it grows past its largest size so far.
+//
+// A deadline moved later keeps its place in the heap, which is ordered by
+// at, and only its want changes; it is put in its true place when its at
+// comes. An idle deadline moves past every other on each request, and
+// sinking it to the bottom of the heap each time cost O(log n) swaps; now
+// it costs O(1), and a timer is sunk at most once per period that its
+// deadline spans. The price is that next may be early: the loop then wakes
+// to find nothing due, at most once per timer and period.
 type timers struct {
 	heap []timer
 	pos  []int32 // key → 1 + index of its timer in heap; 0 when it has none
 }
 
-// timer is an entry of the heap.
+// timer is an entry of the heap: want is its deadline, at is where it sits
+// in the heap's order, at most want.
 type timer struct {
-	at  time.Time
-	key int32
+	at, want time.Time
+	key      int32
 }
 
 // set gives key the deadline at, replacing the one it had.
@@ -25,13 +33,15 @@ func (h *timers) set(key int32, at time.Time) {
 	i := int(h.pos[key]) - 1
 	switch {
 	case i < 0:
-		h.heap = append(h.heap, timer{at: at, key: key})
+		h.heap = append(h.heap, timer{at: at, want: at, key: key})
 		i = len(h.heap) - 1
 		h.pos[key] = int32(i) + 1
 		h.up(i)
-	case !h.heap[i].at.Equal(at):
-		h.heap[i].at = at
-		h.fix(i)
+	case !at.Before(h.heap[i].at):
+		h.heap[i].want = at
+	default:
+		h.heap[i].at, h.heap[i].want = at, at
+		h.up(i)
 	}
 }
 
@@ -52,7 +62,8 @@ func (h *timers) remove(key int32) {
 	}
 }
 
-// next returns the earliest deadline, and false if there is none.
+// next returns when to look for due deadlines with popDue: a time no
+// later than the earliest deadline, and false if there is none.
 func (h *timers) next() (time.Time, bool) {
 	if len(h.heap) == 0 {
 		return time.Time{}, false
@@ -61,8 +72,13 @@ func (h *timers) next() (time.Time, bool) {
 }
 
 // popDue removes the earliest deadline if it is not after now, and returns
-// its key.
+// its key. Timers whose at came but whose deadline was moved later go to
+// their true place on the way, so that due deadlines come earliest first.
 func (h *timers) popDue(now time.Time) (key int32, ok bool) {
+	for len(h.heap) > 0 && !h.heap[0].at.After(now) && h.heap[0].at.Before(h.heap[0].want) {
+		h.heap[0].at = h.heap[0].want
+		h.down(0)
+	}
 	if len(h.heap) == 0 || h.heap[0].at.After(now) {
 		return 0, false
 	}
