@@ -10,8 +10,10 @@
 //	go run ./cmd/peers -runs 1 -d 1s -c 50        # one quick run at C = 50
 //	go run ./cmd/peers -servers loop,raw -syscalls 0 # two servers, no system-call pass
 //
-// The timed runs go round the servers in turn, so that a change in the
-// machine's load hits them all alike; the ratios to the raw epoll server
+// The timed runs go round the servers in turn, in another order each run
+// (over a cycle of runs each server comes first, and right after each
+// other, equally often), so that a change in the machine's load, or what
+// one server leaves behind, hits them all alike; the ratios to the raw epoll server
 // are taken run by run before the median. System calls are counted
 // afterwards, in a pass of their own, with the kernel's system-call
 // tracepoints (perf_event_open), which slow every system call while on.

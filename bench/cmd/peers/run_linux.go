@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -46,13 +47,10 @@ type bencher struct {
 
 // run makes the timed runs, then the system-call pass.
 func (b *bencher) run() error {
-	n := len(b.o.servers)
 	for r := range b.o.runs {
 		for _, c := range b.o.conns {
-			for i := range n {
-				// Each run starts the round at another server, so none is
-				// always measured first or last.
-				s := b.o.servers[(i+r)%n]
+			for _, i := range order(len(b.o.servers), r) {
+				s := b.o.servers[i]
 				sm, err := b.retry(s, c, r, false)
 				if err != nil {
 					return fmt.Errorf("run %d, C=%d, %s: %w", r+1, c, s.Name, err)
@@ -83,6 +81,31 @@ func (b *bencher) run() error {
 		}
 	}
 	return nil
+}
+
+// order returns the order of run r's round of n servers: a Williams
+// design, in which over n runs (2n for an odd n) each server comes first
+// equally often and right after each other server equally often. A round
+// that only rotated the list measured each server after the same
+// neighbour every time, and what that one leaves behind (a warm or cold
+// host, its halted cores) counted for or against the next alone.
+func order(n, r int) []int {
+	o := make([]int, n)
+	lo, hi := 1, n-1
+	for k := 1; k < n; k++ { // 0, 1, n-1, 2, n-2, ...
+		if k%2 == 1 {
+			o[k], lo = lo, lo+1
+		} else {
+			o[k], hi = hi, hi-1
+		}
+	}
+	for k := range o {
+		o[k] = (o[k] + r) % n
+	}
+	if n%2 == 1 && r/n%2 == 1 {
+		slices.Reverse(o)
+	}
+	return o
 }
 
 // errCannotCount wraps why system calls cannot be counted on this machine.

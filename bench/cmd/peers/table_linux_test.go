@@ -1,6 +1,7 @@
 package main
 
 import (
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -82,4 +83,47 @@ func TestTableWrongEcho(t *testing.T) {
 	if !strings.Contains(table, `ECHO CHECK FAILED: 3 lines`) || !strings.Contains(table, `received "b\n"`) {
 		t.Errorf("the notes do not tell the wrong echo:\n%s", table)
 	}
+}
+
+// TestOrderIsBalanced checks the order of the servers in each run: over a
+// full cycle of runs, every server comes first equally often and right
+// after each other server equally often.
+func TestOrderIsBalanced(t *testing.T) {
+	for n := 1; n <= 7; n++ {
+		runs := n
+		if n%2 == 1 {
+			runs = 2 * n
+		}
+		first := map[int]int{}
+		after := map[[2]int]int{}
+		for r := range runs {
+			o := order(n, r)
+			if s := slices.Sorted(slices.Values(o)); !slices.Equal(s, seq(n)) {
+				t.Fatalf("order(%d, %d) = %v; want each of 0..%d once", n, r, o, n-1)
+			}
+			first[o[0]]++
+			for k := 1; k < n; k++ {
+				after[[2]int{o[k-1], o[k]}]++
+			}
+		}
+		for i := range n {
+			if first[i] != runs/n {
+				t.Errorf("n=%d: server %d first in %d of %d runs; want %d", n, i, first[i], runs, runs/n)
+			}
+			for j := range n {
+				if want := runs / n; i != j && after[[2]int{i, j}] != want {
+					t.Errorf("n=%d: server %d right after server %d in %d of %d runs; want %d", n, j, i, after[[2]int{i, j}], runs, want)
+				}
+			}
+		}
+	}
+}
+
+// seq returns 0, 1, ..., n-1.
+func seq(n int) []int {
+	s := make([]int, n)
+	for i := range s {
+		s[i] = i
+	}
+	return s
 }
