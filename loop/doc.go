@@ -67,9 +67,9 @@
 //   - Deadlines: each task's Deadline is kept in a timer heap; Wait's
 //     timeout is the time until the earliest, measured on Sys.Now (virtual
 //     time on the fake), and a task whose deadline has come is fed
-//     [statemachine.Tick]. A deadline moved later (an idle timeout, on each
-//     request) costs O(1): its timer keeps its place until its old time
-//     comes, when the loop may wake once to find nothing due.
+//     [statemachine.Tick]. A deadline moved later (a task's idle deadline
+//     sliding on each request) costs O(1): its timer keeps its place until
+//     its old time comes, when the loop may wake once to find nothing due.
 //   - Tasks may be submitted from any goroutine ([Loop.Submit],
 //     [Loop.Dial], [Loop.Serve]); the loop is woken with the
 //     Multiplexer's Wake only when it may be blocked in Wait.

@@ -8,11 +8,12 @@ import "time"
 //
 // A deadline moved later keeps its place in the heap, which is ordered by
 // at, and only its want changes; it is put in its true place when its at
-// comes. An idle deadline moves past every other on each request, and
-// sinking it to the bottom of the heap each time cost O(log n) swaps; now
-// it costs O(1), and a timer is sunk at most once per period that its
-// deadline spans. The price is that next may be early: the loop then wakes
-// to find nothing due, at most once per timer and period.
+// comes. A deadline that slides with a task's activity (its last request
+// plus a timeout) moves past every other on each request, and sinking it
+// to the bottom of the heap each time cost O(log n) swaps; now it costs
+// O(1), and the timer is sunk once when its old time comes. The price is
+// that next may be early: the loop then wakes to find nothing due, at
+// most once per timer and per span of its deadline.
 type timers struct {
 	heap []timer
 	pos  []int32 // key → 1 + index of its timer in heap; 0 when it has none

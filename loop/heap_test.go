@@ -65,9 +65,9 @@ func TestTimers(t *testing.T) {
 	})
 }
 
-// BenchmarkTimersMoveLater is what a busy server does to its idle
-// deadlines: each request moves one connection's deadline past every
-// other's, and each turn asks for the next deadline and any due.
+// BenchmarkTimersMoveLater is what a busy server whose tasks slide their
+// idle deadlines does to the heap: each request moves one connection's
+// deadline past every other's, and each turn asks for any due.
 func BenchmarkTimersMoveLater(b *testing.B) {
 	for _, n := range []int{50, 500, 10000} {
 		b.Run(fmt.Sprint(n), func(b *testing.B) {
