@@ -61,16 +61,12 @@ func (*osSys) SockErr(fd int) error {
 
 func (*osSys) Accept(fd int) (int, error) {
 	for {
-		nfd, _, err := unix.Accept(fd)
+		nfd, err := accept(fd)
 		switch err {
 		case nil:
 		case unix.EINTR, unix.ECONNABORTED:
 			continue
 		default:
-			return -1, err
-		}
-		if err := prepare(nfd); err != nil {
-			unix.Close(nfd)
 			return -1, err
 		}
 		noDelay(nfd)
@@ -128,27 +124,11 @@ func socketFor(addr string) (int, unix.Sockaddr, error) {
 		family = unix.AF_INET6
 		sa = &unix.SockaddrInet6{Port: int(ap.Port()), Addr: ip.As16()}
 	}
-	fd, err := unix.Socket(family, unix.SOCK_STREAM, 0)
+	fd, err := newSocket(family)
 	if err != nil {
 		return -1, nil, fmt.Errorf("socket: %w", err)
 	}
-	if err := prepare(fd); err != nil {
-		unix.Close(fd)
-		return -1, nil, err
-	}
 	return fd, sa, nil
-}
-
-// prepare makes fd non-blocking and close-on-exec. (Portable where
-// SOCK_NONBLOCK, SOCK_CLOEXEC and accept4 are not; the loop does not fork,
-// so the window between socket and FD_CLOEXEC matters only to programs
-// that exec concurrently.)
-func prepare(fd int) error {
-	if err := unix.SetNonblock(fd, true); err != nil {
-		return fmt.Errorf("set non-blocking: %w", err)
-	}
-	unix.CloseOnExec(fd)
-	return nil
 }
 
 // noDelay turns Nagle's algorithm off on fd. It fails, and is meant to,

@@ -14,7 +14,7 @@ import (
 
 // acceptOne accepts the connection pending on the non-blocking listener
 // lfd, waiting for it up to 10 seconds.
-func acceptOne(t *testing.T, s loop.Sys, lfd int) int {
+func acceptOne(t testing.TB, s loop.Sys, lfd int) int {
 	t.Helper()
 	pfd := []unix.PollFd{{Fd: int32(lfd), Events: unix.POLLIN}}
 	deadline := time.Now().Add(10 * time.Second)
@@ -96,5 +96,37 @@ func TestOSAcceptUnixDomain(t *testing.T) {
 	buf := make([]byte, 1)
 	if n, err := s.Read(afd, buf); n != 1 || err != nil || buf[0] != 'x' {
 		t.Fatalf("Read of the accepted connection = %d, %v, %q; want the byte written", n, err, buf[:n])
+	}
+}
+
+// TestOSDescriptorFlags: what OS listens on, dials and accepts is
+// non-blocking, which the loop needs, and close-on-exec, so that a
+// program that starts others does not hand them its connections.
+func TestOSDescriptorFlags(t *testing.T) {
+	s := loop.OS()
+	lfd, err := s.Listen("127.0.0.1:0")
+	if err != nil {
+		t.Fatalf("Listen = %v", err)
+	}
+	defer s.Close(lfd)
+	cfd, err := s.Dial(resolver(t)(lfd))
+	if err != nil {
+		t.Fatalf("Dial = %v", err)
+	}
+	defer s.Close(cfd)
+	afd := acceptOne(t, s, lfd)
+	defer s.Close(afd)
+	for _, c := range []struct {
+		what string
+		fd   int
+	}{{"listening", lfd}, {"dialed", cfd}, {"accepted", afd}} {
+		fl, err := unix.FcntlInt(uintptr(c.fd), unix.F_GETFL, 0)
+		if err != nil || fl&unix.O_NONBLOCK == 0 {
+			t.Errorf("the %s socket's file status flags = %#x, %v; want O_NONBLOCK set", c.what, fl, err)
+		}
+		fd, err := unix.FcntlInt(uintptr(c.fd), unix.F_GETFD, 0)
+		if err != nil || fd&unix.FD_CLOEXEC == 0 {
+			t.Errorf("the %s socket's descriptor flags = %#x, %v; want FD_CLOEXEC set", c.what, fd, err)
+		}
 	}
 }
