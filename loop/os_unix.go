@@ -14,6 +14,10 @@ import (
 // addresses written as an IP literal and a port ("127.0.0.1:8080",
 // "[::1]:8080"), and the real clock. It exists on Unix systems only.
 //
+// The descriptors it makes are non-blocking and close-on-exec, set by the
+// call that makes them (socket, accept4) on Linux, FreeBSD, DragonFly and
+// illumos, and right after it elsewhere.
+//
 // The TCP connections it dials and accepts send at once (TCP_NODELAY), as
 // those of package net do: with Nagle's algorithm on, the second of two
 // small writes — the rest of a response after a short write, a request
