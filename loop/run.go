@@ -79,11 +79,15 @@ func (l *Loop) Run() (err error) {
 		// is left. The yield lets goroutines that share the processor run
 		// now (with GOMAXPROCS=1, one that would Submit), rather than once
 		// the runtime takes the processor from the thread blocked in the
-		// kernel; what they submit is taken without a Wake. No poll (Wait
-		// with timeout 0) comes first: with events ready, the blocking Wait
-		// returns them at once for the same one system call, and with
-		// none, a poll is a call spent for nothing (the peers benchmark
-		// counted 0.2 to 1 wasted epoll_wait per round trip).
+		// kernel; what they submit is taken without a Wake. It also takes
+		// the goroutine through the scheduler each turn: one that never
+		// passes it has its processor taken by the runtime's sysmon every
+		// 10ms, which keeps sysmon at its 20µs checks (at low load, about
+		// one nanosleep and a third of a futex more per round trip). No
+		// poll (Wait with timeout 0) comes first: with events ready, the
+		// blocking Wait returns them at once for the same one system call,
+		// and with none, a poll is a call spent for nothing (the peers
+		// benchmark counted 0.2 to 1 wasted epoll_wait per round trip).
 		runtime.Gosched()
 		finished := l.nfinished
 		timeout := l.tick()
