@@ -3,6 +3,7 @@ package conformance_test
 import (
 	"errors"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -887,6 +888,9 @@ func TestSuiteCatchesBrokenBackends(t *testing.T) {
 			[]string{"rule12/no-allocation"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
+			if tc.name == "Remove-looks-up-first" && strconv.IntSize == 32 {
+				t.Skip("with a 32-bit int every number but the negative ones fits a C int, so Remove may answer from its table first")
+			}
 			t.Parallel()
 			b := tc.broken()
 			var inners []mux.Multiplexer

@@ -18,7 +18,7 @@ func blocks() (int64, bool) {
 	if err := unix.Getrusage(unix.RUSAGE_THREAD, &ru); err != nil {
 		return 0, false
 	}
-	return ru.Nvcsw, true
+	return int64(ru.Nvcsw), true // int32 on 32-bit Linux
 }
 
 // awake returns how long the calling thread has been on a core or waiting

@@ -212,6 +212,14 @@ func (e *encoder) int(v int)    { e.buf = binary.AppendVarint(e.buf, int64(v)) }
 func (e *encoder) uint(v int)   { e.buf = binary.AppendUvarint(e.buf, uint64(v)) }
 func (e *encoder) str(s string) { e.buf = appendString(e.buf, s) }
 
+// duration writes a signed duration whole: through int, a minute would
+// wrap where int has 32 bits.
+func (e *encoder) duration(d time.Duration) { e.buf = binary.AppendVarint(e.buf, int64(d)) }
+
+// uduration writes a duration that is never negative, as the decoder's
+// uint64 reads it.
+func (e *encoder) uduration(d time.Duration) { e.buf = binary.AppendUvarint(e.buf, uint64(d)) }
+
 func appendString(b []byte, s string) []byte {
 	return append(binary.AppendUvarint(b, uint64(len(s))), s...)
 }

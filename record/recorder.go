@@ -202,8 +202,8 @@ func (m *recMux) Wait(events []mux.Event, timeout time.Duration) (int, error) {
 		// events there are, not followed out of range.
 		k := max(0, min(n, len(events)))
 		r.enc.uint(len(events))
-		r.enc.int(int(timeout))
-		r.enc.uint(int(took))
+		r.enc.duration(timeout)
+		r.enc.uduration(took)
 		r.enc.uint(k)
 		for _, ev := range events[:k] {
 			r.enc.int(ev.FD)

@@ -233,12 +233,24 @@ func epollToEvents(got uint32) mux.Events {
 
 func (p *epoller) close() error { return unix.Close(p.epfd) }
 
+// kernelTimespec is the timeout epoll_pwait2 takes on every architecture,
+// the kernel's struct __kernel_timespec: 64-bit seconds and nanoseconds.
+// On 32-bit systems unix.Timespec has 32-bit fields, and handed as it is
+// the kernel read 16 bytes from 8 and a timed Wait never returned.
+type kernelTimespec struct{ sec, nsec int64 }
+
 // EpollPwait2 calls epoll_pwait2(2), which golang.org/x/sys/unix does not
 // wrap, with no signal mask.
 func EpollPwait2(epfd int, events []unix.EpollEvent, ts *unix.Timespec) (int, error) {
+	var k *kernelTimespec
+	var t kernelTimespec
+	if ts != nil {
+		t = kernelTimespec{int64(ts.Sec), int64(ts.Nsec)}
+		k = &t
+	}
 	r, _, e := unix.Syscall6(unix.SYS_EPOLL_PWAIT2, uintptr(epfd),
 		uintptr(unsafe.Pointer(&events[0])), uintptr(len(events)),
-		uintptr(unsafe.Pointer(ts)), 0, 0)
+		uintptr(unsafe.Pointer(k)), 0, 0)
 	if e != 0 {
 		return 0, e
 	}
