@@ -30,30 +30,34 @@ func acceptOne(t testing.TB, s loop.Sys, lfd int) int {
 	}
 }
 
-// TestOSNoDelay: the TCP connections OS dials and accepts have Nagle's
-// algorithm off, as package net's do, so that a second small write is not
-// held back for the peer's delayed acknowledgement.
-func TestOSNoDelay(t *testing.T) {
-	s := loop.OS()
+// connected returns a listener of s on 127.0.0.1, a connection dialed to
+// it and the one accepted from it, all closed when the test ends.
+func connected(t *testing.T, s loop.Sys) (lfd, cfd, afd int) {
+	t.Helper()
 	lfd, err := s.Listen("127.0.0.1:0")
 	if err != nil {
 		t.Fatalf("Listen = %v", err)
 	}
-	defer s.Close(lfd)
-	cfd, err := s.Dial(resolver(t)(lfd))
+	t.Cleanup(func() { s.Close(lfd) })
+	cfd, err = s.Dial(resolver(t)(lfd))
 	if err != nil {
 		t.Fatalf("Dial = %v", err)
 	}
-	defer s.Close(cfd)
-	afd := acceptOne(t, s, lfd)
-	defer s.Close(afd)
-	for _, c := range []struct {
-		what string
-		fd   int
-	}{{"dialed", cfd}, {"accepted", afd}} {
-		v, err := unix.GetsockoptInt(c.fd, unix.IPPROTO_TCP, unix.TCP_NODELAY)
+	t.Cleanup(func() { s.Close(cfd) })
+	afd = acceptOne(t, s, lfd)
+	t.Cleanup(func() { s.Close(afd) })
+	return lfd, cfd, afd
+}
+
+// TestOSNoDelay: the TCP connections OS dials and accepts have Nagle's
+// algorithm off, as package net's do, so that a second small write is not
+// held back for the peer's delayed acknowledgement.
+func TestOSNoDelay(t *testing.T) {
+	_, cfd, afd := connected(t, loop.OS())
+	for what, fd := range map[string]int{"dialed": cfd, "accepted": afd} {
+		v, err := unix.GetsockoptInt(fd, unix.IPPROTO_TCP, unix.TCP_NODELAY)
 		if err != nil || v == 0 {
-			t.Errorf("TCP_NODELAY of the %s connection = %d, %v; want it on", c.what, v, err)
+			t.Errorf("TCP_NODELAY of the %s connection = %d, %v; want it on", what, v, err)
 		}
 	}
 }
@@ -103,30 +107,15 @@ func TestOSAcceptUnixDomain(t *testing.T) {
 // non-blocking, which the loop needs, and close-on-exec, so that a
 // program that starts others does not hand them its connections.
 func TestOSDescriptorFlags(t *testing.T) {
-	s := loop.OS()
-	lfd, err := s.Listen("127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("Listen = %v", err)
-	}
-	defer s.Close(lfd)
-	cfd, err := s.Dial(resolver(t)(lfd))
-	if err != nil {
-		t.Fatalf("Dial = %v", err)
-	}
-	defer s.Close(cfd)
-	afd := acceptOne(t, s, lfd)
-	defer s.Close(afd)
-	for _, c := range []struct {
-		what string
-		fd   int
-	}{{"listening", lfd}, {"dialed", cfd}, {"accepted", afd}} {
-		fl, err := unix.FcntlInt(uintptr(c.fd), unix.F_GETFL, 0)
+	lfd, cfd, afd := connected(t, loop.OS())
+	for what, fd := range map[string]int{"listening": lfd, "dialed": cfd, "accepted": afd} {
+		fl, err := unix.FcntlInt(uintptr(fd), unix.F_GETFL, 0)
 		if err != nil || fl&unix.O_NONBLOCK == 0 {
-			t.Errorf("the %s socket's file status flags = %#x, %v; want O_NONBLOCK set", c.what, fl, err)
+			t.Errorf("the %s socket's file status flags = %#x, %v; want O_NONBLOCK set", what, fl, err)
 		}
-		fd, err := unix.FcntlInt(uintptr(c.fd), unix.F_GETFD, 0)
-		if err != nil || fd&unix.FD_CLOEXEC == 0 {
-			t.Errorf("the %s socket's descriptor flags = %#x, %v; want FD_CLOEXEC set", c.what, fd, err)
+		df, err := unix.FcntlInt(uintptr(fd), unix.F_GETFD, 0)
+		if err != nil || df&unix.FD_CLOEXEC == 0 {
+			t.Errorf("the %s socket's descriptor flags = %#x, %v; want FD_CLOEXEC set", what, df, err)
 		}
 	}
 }
