@@ -13,10 +13,11 @@
 // The timed runs go round the servers in turn, in another order each run
 // (over a cycle of runs each server comes first, and right after each
 // other, equally often), so that a change in the machine's load, or what
-// one server leaves behind, hits them all alike; the ratios to the raw epoll server
-// are taken run by run before the median. System calls are counted
-// afterwards, in a pass of their own, with the kernel's system-call
-// tracepoints (perf_event_open), which slow every system call while on.
+// one server leaves behind, hits them all alike; the ratios to the raw
+// epoll server are taken run by run before the median. System calls are
+// counted afterwards, in a pass of their own, with the kernel's
+// system-call tracepoints (perf_event_open), which slow every system call
+// while on.
 //
 // It fails (exit status 1) if any server's echo differs by one byte from
 // what was sent, closes a connection, or answers nothing. A window in
