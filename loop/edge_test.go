@@ -3,6 +3,7 @@ package loop_test
 import (
 	"bytes"
 	"errors"
+	"syscall"
 	"testing"
 	"time"
 
@@ -79,4 +80,64 @@ func TestEdgeTriggeredBacklog(t *testing.T) {
 // the rest of it.
 func TestEdgeTriggeredLongRequest(t *testing.T) {
 	echoes(t, loop.Config{ReadBuffer: 8}, 1, append(bytes.Repeat([]byte("x"), 1000), '\n'))
+}
+
+// flakyAccept is a Sys whose Accept fails once with err before the
+// kernel's is called: a signal (EINTR) or a connection reset while it
+// waited in the backlog (ECONNABORTED), neither of which empties the
+// backlog.
+type flakyAccept struct {
+	*fake.Kernel
+	err    error
+	failed bool
+}
+
+func (s *flakyAccept) Accept(fd int) (int, error) {
+	if !s.failed {
+		s.failed = true
+		return -1, s.err
+	}
+	return s.Kernel.Accept(fd)
+}
+
+// TestEdgeTriggeredAcceptRetried: an accept that fails with EINTR or
+// ECONNABORTED has not emptied the backlog, and edge-triggered no new
+// report will say what is left in it: the loop must try again, not wait
+// for an edge that never comes.
+func TestEdgeTriggeredAcceptRetried(t *testing.T) {
+	for _, errno := range []syscall.Errno{syscall.EINTR, syscall.ECONNABORTED} {
+		t.Run(errno.Error(), func(t *testing.T) {
+			k := fake.New(fake.Config{Seed: 1})
+			m, err := k.NewMux()
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer m.Close()
+			l, err := loop.New(loop.Config{Mux: m, Sys: &flakyAccept{Kernel: k, err: errno}, EdgeTriggered: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			lfd, _ := k.Listen("srv:1")
+			served := 0
+			l.Serve(lfd, func(now time.Time) loop.Task {
+				s := statemachine.NewServerConn(statemachine.ServerConfig{}, now)
+				return &s
+			}, func(r loop.Result) {
+				if r.Task != nil && r.Err == nil {
+					served++
+					l.Stop()
+				}
+			})
+			cfd, _ := k.Socket()
+			k.Connect(cfd, "srv:1")
+			k.After(time.Millisecond, func() { k.Write(cfd, []byte("x\n")); k.ShutdownWrite(cfd) })
+			k.After(time.Minute, func() { go l.Shutdown(canceled()) }) // a watchdog, in virtual time
+			if err := l.Run(); err != nil {
+				t.Fatalf("Run() = %v; want nil", err)
+			}
+			if served != 1 {
+				t.Errorf("after one accept failed with %v, %d connections served; want the pending one served", errno, served)
+			}
+		})
+	}
 }

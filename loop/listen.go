@@ -72,8 +72,13 @@ func (l *Loop) accept(lfd int) {
 		fd, err := l.sys.Accept(lfd)
 		if err != nil {
 			switch errno(err) {
-			case syscall.EAGAIN, syscall.EINTR, syscall.ECONNABORTED:
-				return
+			case syscall.EAGAIN:
+				return // the backlog is empty
+			case syscall.EINTR, syscall.ECONNABORTED:
+				// Nothing taken, or a connection gone before it was: the
+				// rest of the backlog is there, and edge-triggered no
+				// report would say so. Try again (within maxAccepts).
+				continue
 			}
 			// Out of descriptors or memory: the connection stays in the
 			// backlog and the listener stays readable. Waiting on it would
